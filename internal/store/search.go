@@ -1,0 +1,44 @@
+package store
+
+import (
+	"context"
+	"strings"
+
+	"helpportal"
+)
+
+// SearchArticles returns the visible articles whose title or summary contain every word of
+// q (case-insensitive for ASCII), titles matches first. It is the simple search that serves
+// until the full-text index takes over.
+func (db *DB) SearchArticles(ctx context.Context, v helpportal.Viewer, q string, limit, offset int) ([]*helpportal.Article, int, error) {
+	vis, args := visibilityClause("a", v)
+	where := []string{vis}
+	var titleHits []string
+	var titleArgs []any
+	for i, w := range strings.Fields(strings.ToLower(q)) {
+		if i == 8 {
+			break
+		}
+		where = append(where, "instr(lower(a.title || ' ' || a.summary), ?) > 0")
+		args = append(args, w)
+		titleHits = append(titleHits, "(instr(lower(a.title), ?) > 0)")
+		titleArgs = append(titleArgs, w)
+	}
+	cond := strings.Join(where, " AND ")
+	var total int
+	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM articles a WHERE `+cond, args...).Scan(&total); err != nil {
+		return nil, 0, translate(err)
+	}
+	order := "a.views DESC, a.id"
+	if len(titleHits) > 0 {
+		order = "(" + strings.Join(titleHits, " + ") + ") DESC, " + order
+	}
+	all := append(append(args, titleArgs...), limit, offset)
+	rows, err := db.read.QueryContext(ctx, `SELECT `+listCols+` FROM articles a JOIN categories c ON c.id = a.category_id
+		WHERE `+cond+` ORDER BY `+order+` LIMIT ? OFFSET ?`, all...)
+	if err != nil {
+		return nil, 0, translate(err)
+	}
+	list, err := collect(rows)
+	return list, total, err
+}
