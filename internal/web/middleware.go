@@ -1,0 +1,90 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"helpportal"
+)
+
+// Limits on what a request may carry before any handler runs.
+const (
+	maxPathLen  = 1024
+	maxQueryLen = 2048
+	maxBodySize = 1 << 20
+)
+
+// securityHeaders sets the headers every response carries. Scripts and styles come only
+// from our own files, so the policy needs no 'unsafe-inline'.
+func securityHeaders(next http.Handler) http.Handler {
+	const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; " +
+		"frame-src https://www.youtube-nocookie.com https://player.vimeo.com; object-src 'none'; " +
+		"base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// checkInput refuses paths and queries no page could want: invalid UTF-8, NUL bytes,
+// unparsable or over-long queries. It answers 400 with a message, before routing.
+func (s *Server) checkInput(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if msg := badInput(r); msg != "" {
+			s.fail(w, r, helpportal.Errorf(helpportal.EINVALID, "%s", msg))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxBodySize)
+		next.ServeHTTP(w, r)
+	})
+}
+
+func badInput(r *http.Request) string {
+	p := r.URL.Path
+	switch {
+	case len(r.URL.RawPath) > maxPathLen || len(p) > maxPathLen:
+		return "The address is too long."
+	case !utf8.ValidString(p) || strings.ContainsRune(p, 0):
+		return "The address contains characters that are not allowed."
+	case len(r.URL.RawQuery) > maxQueryLen:
+		return "The query is too long."
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return "The query could not be read."
+	}
+	for k, vs := range q {
+		if !utf8.ValidString(k) || strings.ContainsRune(k, 0) {
+			return "The query contains characters that are not allowed."
+		}
+		for _, v := range vs {
+			if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+				return "The query contains characters that are not allowed."
+			}
+		}
+	}
+	return ""
+}
+
+// recoverer turns a panic into the generic error page; details go to the log only.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic", "path", r.URL.Path, "panic", v)
+				s.fail(w, r, helpportal.Errorf(helpportal.EINTERNAL, "panic"))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,159 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"html/template"
+	"net/http"
+	"strings"
+
+	"helpportal"
+)
+
+// layout is what every page's layout needs; page structs embed it.
+type layout struct {
+	Site          *helpportal.Site
+	Title         string // the page's own title; the site name is appended
+	Description   string
+	Canonical     string
+	OGType        string
+	Query         string // the search box's value
+	Announcements []*helpportal.Announcement
+	JSONLD        template.JS // structured data, already JSON-encoded
+	NoIndex       bool
+	Print         bool // the print view: no navigation
+}
+
+func (s *Server) layout(r *http.Request, title, description string) layout {
+	l := layout{
+		Site:        &s.site,
+		Title:       title,
+		Description: description,
+		Canonical:   s.site.BaseURL + r.URL.Path,
+		OGType:      "website",
+	}
+	if description == "" {
+		l.Description = s.site.Tagline
+	}
+	anns, err := s.store.ActiveAnnouncements(r.Context(), s.now())
+	if err != nil {
+		s.log.Warn("active announcements", "err", err)
+	}
+	l.Announcements = anns
+	return l
+}
+
+func jsonLD(v any) template.JS {
+	b, err := json.Marshal(v) // escapes <, > and & so the block cannot end the script early
+	if err != nil {
+		return ""
+	}
+	return template.JS(b)
+}
+
+// response is a rendered page ready to send or cache.
+type response struct {
+	status    int
+	ctype     string
+	body      []byte
+	articleID int64
+	location  string // for redirects
+}
+
+func (s *Server) html(name string, status int, data any) (*response, error) {
+	b, err := s.renderBytes(name, data)
+	if err != nil {
+		return nil, err
+	}
+	return &response{status: status, ctype: "text/html; charset=utf-8", body: b}, nil
+}
+
+// cachedPage wraps a page handler: anonymous GET and HEAD requests are served from the page
+// cache while the content has not changed; everything else renders.
+func (s *Server) cachedPage(build func(r *http.Request) (*response, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		key := r.URL.Path + "?" + r.URL.RawQuery
+		seq := s.store.ChangeSeq()
+		now := s.now()
+		if p := s.cache.get(key, seq, now); p != nil {
+			if p.articleID != 0 {
+				s.views.add(p.articleID)
+			}
+			p.write(w, r)
+			return
+		}
+		res, err := build(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if res.articleID != 0 {
+			s.views.add(res.articleID)
+		}
+		p := &cachedPage{body: res.body, status: res.status, ctype: res.ctype, seq: seq, at: now, articleID: res.articleID, location: res.location}
+		s.cache.put(key, p)
+		p.write(w, r)
+	}
+}
+
+type errorPage struct {
+	layout
+	Status  int
+	Heading string
+	Message string
+}
+
+// fail answers with the error's status: JSON for the API, an HTML page otherwise.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	s.logError(r, err)
+	status := statusOf(err)
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		writeJSON(w, status, map[string]any{"error": map[string]string{"code": codeOf(err), "message": messageOf(err)}})
+		return
+	}
+	p := errorPage{layout: s.layout(r, "", ""), Status: status, Message: messageOf(err)}
+	p.NoIndex = true
+	switch status {
+	case http.StatusNotFound:
+		p.Heading = "We couldn't find that page"
+		p.Message = "The page may have moved, or the link may be mistyped. Try a search, or browse all topics."
+	case http.StatusInternalServerError:
+		p.Heading = "Something went wrong"
+	default:
+		p.Heading = http.StatusText(status)
+	}
+	p.Title = p.Heading
+	b, rerr := s.renderBytes("error", p)
+	if rerr != nil {
+		s.log.Error("render error page", "err", rerr)
+		http.Error(w, p.Message, status)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	enc.Encode(v)
+}
+
+func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
+	s.fail(w, r, helpportal.Errorf(helpportal.ENOTFOUND, "Page not found."))
+}
+
+// parseForm reads a posted form; a body over the limit stays a 413, anything unreadable is
+// a 400 with a message.
+func parseForm(r *http.Request) error {
+	err := r.ParseForm()
+	var mbe *http.MaxBytesError
+	if err == nil || errors.As(err, &mbe) {
+		return err
+	}
+	return helpportal.Errorf(helpportal.EINVALID, "The form could not be read.")
+}

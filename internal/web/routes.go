@@ -1,0 +1,42 @@
+package web
+
+import "net/http"
+
+// routes is the whole URL space, read top to bottom.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	// Knowledge base pages.
+	mux.HandleFunc("GET /{$}", s.cachedPage(s.handleHome))
+	mux.HandleFunc("GET /topics", s.cachedPage(s.handleTopics))
+	mux.HandleFunc("GET /categories/{slug}", s.cachedPage(s.handleCategory))
+	mux.HandleFunc("GET /articles/{slug}", s.cachedPage(s.handleArticle))
+	mux.HandleFunc("GET /articles/{slug}/print", s.cachedPage(s.handleArticlePrint))
+	mux.HandleFunc("POST /articles/{slug}/vote", s.handleArticleVote)
+	mux.HandleFunc("GET /search", s.handleSearch)
+	mux.HandleFunc("GET /announcements", s.cachedPage(s.handleAnnouncements))
+	mux.HandleFunc("GET /announcements/{slug}", s.cachedPage(s.handleAnnouncement))
+	mux.HandleFunc("GET /announcements.atom", s.cachedPage(s.handleAnnouncementsFeed))
+	// For crawlers and browsers.
+	mux.HandleFunc("GET /sitemap.xml", s.cachedPage(s.handleSitemap))
+	mux.HandleFunc("GET /robots.txt", s.handleRobots)
+	mux.HandleFunc("GET /opensearch.xml", s.handleOpenSearch)
+	mux.HandleFunc("GET /static/{name}", s.handleStatic)
+	mux.HandleFunc("GET /favicon.ico", s.handleFavicon)
+	// JSON API (read-only for now).
+	mux.HandleFunc("GET /api/v1/articles", s.handleAPIArticles)
+	mux.HandleFunc("GET /api/v1/articles/{slug}", s.handleAPIArticle)
+	mux.HandleFunc("GET /api/v1/categories", s.handleAPICategories)
+	mux.HandleFunc("/api/", s.handleAPINotFound)
+	// Operations.
+	mux.HandleFunc("GET /healthz", s.handleHealthz)
+	mux.HandleFunc("GET /readyz", s.handleReadyz)
+	// Everything else is the friendly 404 page.
+	mux.HandleFunc("/", s.handleNotFound)
+
+	var h http.Handler = mux
+	h = http.NewCrossOriginProtection().Handler(h)
+	h = s.checkInput(h)
+	h = s.recoverer(h)
+	h = securityHeaders(h)
+	return h
+}

@@ -1,0 +1,108 @@
+package web
+
+import (
+	"bytes"
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"time"
+
+	"helpportal"
+)
+
+// sitemapLimit is the protocol's cap on URLs per sitemap file.
+const sitemapLimit = 50000
+
+func (s *Server) handleSitemap(r *http.Request) (*response, error) {
+	ctx, v := r.Context(), helpportal.Anonymous
+	var buf bytes.Buffer
+	buf.WriteString(xml.Header + `<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">` + "\n")
+	n := 0
+	add := func(path string, mod time.Time) {
+		if n >= sitemapLimit {
+			return
+		}
+		n++
+		buf.WriteString("<url><loc>")
+		xml.EscapeText(&buf, []byte(s.site.BaseURL+path))
+		buf.WriteString("</loc>")
+		if !mod.IsZero() {
+			fmt.Fprintf(&buf, "<lastmod>%s</lastmod>", mod.UTC().Format("2006-01-02"))
+		}
+		buf.WriteString("</url>\n")
+	}
+	add("/", time.Time{})
+	add("/topics", time.Time{})
+	cats, err := s.store.Categories(ctx, v)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cats {
+		add("/categories/"+c.Slug, time.Time{})
+	}
+	for offset := 0; n < sitemapLimit; offset += 500 {
+		list, _, err := s.store.Articles(ctx, helpportal.ArticleFilter{Viewer: v, Order: helpportal.OrderUpdated, Limit: 500, Offset: offset})
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range list {
+			add("/articles/"+a.Slug, a.UpdatedAt)
+		}
+		if len(list) < 500 {
+			break
+		}
+	}
+	buf.WriteString("</urlset>\n")
+	return &response{status: http.StatusOK, ctype: "application/xml; charset=utf-8", body: buf.Bytes()}, nil
+}
+
+func (s *Server) handleRobots(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintf(w, "User-agent: *\nDisallow: /account\nDisallow: /admin\nDisallow: /api/\nDisallow: /search\nDisallow: /*/print\n\nSitemap: %s/sitemap.xml\n", s.site.BaseURL)
+}
+
+func (s *Server) handleOpenSearch(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/opensearchdescription+xml; charset=utf-8")
+	var name bytes.Buffer
+	xml.EscapeText(&name, []byte(s.site.Name))
+	var base bytes.Buffer
+	xml.EscapeText(&base, []byte(s.site.BaseURL))
+	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>
+<OpenSearchDescription xmlns="http://a9.com/-/spec/opensearch/1.1/">
+  <ShortName>%s</ShortName>
+  <Description>Search the %s help centre</Description>
+  <InputEncoding>UTF-8</InputEncoding>
+  <Url type="text/html" method="get" template="%s/search?q={searchTerms}"/>
+</OpenSearchDescription>
+`, name.String(), name.String(), base.String())
+}
+
+func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
+	f, ok := s.static[r.PathValue("name")]
+	if !ok {
+		s.handleNotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", f.contentType)
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	w.Write(f.body)
+}
+
+func (s *Server) handleFavicon(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, s.assetURL["favicon.svg"], http.StatusMovedPermanently)
+}
+
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n"))
+}
+
+func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	if err := s.store.Ping(r.Context()); err != nil {
+		s.log.Warn("readyz", "err", err)
+		http.Error(w, "store unreachable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ready\n"))
+}
