@@ -1,0 +1,292 @@
+package main_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/net/html"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "helpportal-e2e")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "helpportal")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		os.Stderr.Write(out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// run runs the binary to completion and returns its exit code and output.
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = cleanEnv()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, stdout.String(), stderr.String()
+}
+
+// cleanEnv drops HELPPORTAL_* variables so the tests see only their own flags.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "HELPPORTAL_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+var readyRE = regexp.MustCompile(`ready on (http://\S+)`)
+
+// serve starts `helpportal serve` on a free port and returns its base URL and output so far.
+func serve(t *testing.T, args ...string) (string, *bytes.Buffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, binary, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	cmd.Env = cleanEnv()
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 10 * time.Second
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := cmd.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("serve exited: %v\n%s", err, stderr.String())
+		}
+	})
+	var seen bytes.Buffer
+	lines := bufio.NewScanner(out)
+	deadline := time.AfterFunc(20*time.Second, cancel)
+	defer deadline.Stop()
+	for lines.Scan() {
+		seen.WriteString(lines.Text() + "\n")
+		if m := readyRE.FindStringSubmatch(lines.Text()); m != nil {
+			go io.Copy(io.Discard, out)
+			return m[1], &seen
+		}
+	}
+	t.Fatalf("serve never became ready:\n%s\n%s", seen.String(), stderr.String())
+	return "", nil
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// TestServeWalksTheDemoPortal starts the binary on demo content and follows every internal
+// link from the home page, as a visitor clicking through would.
+func TestServeWalksTheDemoPortal(t *testing.T) {
+	data := t.TempDir()
+	base, out := serve(t, "--data", data)
+	if !strings.Contains(out.String(), "Seeded the demo content") {
+		t.Errorf("first start did not seed the demo:\n%s", out)
+	}
+	// Pages that a later feature provides, and the one demo article only clients may read.
+	notYet := map[string]bool{"/login": true, "/articles/request-a-server-migration": true}
+	seen := map[string]bool{"/": true}
+	queue := []string{"/"}
+	articles := 0
+	for len(queue) > 0 && len(seen) < 400 {
+		path := queue[0]
+		queue = queue[1:]
+		status, body := get(t, base+path)
+		if status != http.StatusOK {
+			t.Errorf("GET %s = %d", path, status)
+			continue
+		}
+		if strings.HasPrefix(path, "/articles/") {
+			articles++
+		}
+		if !strings.HasSuffix(path, ".xml") && !strings.HasSuffix(path, ".atom") {
+			for _, link := range links(t, body) {
+				if !seen[link] && !notYet[link] {
+					seen[link] = true
+					queue = append(queue, link)
+				}
+			}
+		}
+	}
+	if articles < 30 {
+		t.Errorf("reached %d article pages, want at least 30", articles)
+	}
+	for _, path := range []string{"/articles/request-a-server-migration", "/no-such-page"} {
+		if status, body := get(t, base+path); status != http.StatusNotFound || !strings.Contains(body, "find that page") {
+			t.Errorf("GET %s = %d", path, status)
+		}
+	}
+}
+
+// links returns the internal links of a page, without fragments, queries to search or
+// static files.
+func links(t *testing.T, body string) []string {
+	doc, err := html.Parse(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for n := range doc.Descendants() {
+		if n.Type != html.ElementNode || n.Data != "a" {
+			continue
+		}
+		for _, a := range n.Attr {
+			if a.Key != "href" || !strings.HasPrefix(a.Val, "/") || strings.HasPrefix(a.Val, "//") {
+				continue
+			}
+			href, _, _ := strings.Cut(a.Val, "#")
+			if href != "" && !strings.HasPrefix(href, "/static/") {
+				out = append(out, href)
+			}
+		}
+	}
+	return out
+}
+
+func TestServeReusesDataAndNoDemo(t *testing.T) {
+	data := t.TempDir()
+	_, out := serve(t, "--data", data, "--no-demo")
+	if strings.Contains(out.String(), "Seeded") {
+		t.Errorf("--no-demo seeded:\n%s", out)
+	}
+	base, out := serve(t, "--data", data)
+	if strings.Contains(out.String(), "Seeded") {
+		t.Errorf("second start seeded again:\n%s", out)
+	}
+	if _, body := get(t, base+"/"); !strings.Contains(body, "There are no articles yet") {
+		t.Error("an empty portal does not say it is empty")
+	}
+}
+
+func TestImportExportRoundTrip(t *testing.T) {
+	demo := t.TempDir()
+	serve(t, "--data", demo) // seeds the demo, then stops at the end of the test
+	first := filepath.Join(t.TempDir(), "first")
+	if code, out, errOut := run(t, "export", "--data", demo, first); code != 0 {
+		t.Fatalf("export = %d\n%s%s", code, out, errOut)
+	}
+	fresh := t.TempDir()
+	code, out, errOut := run(t, "import", "--data", fresh, first)
+	if code != 0 || !strings.Contains(out, "Imported 38 articles") {
+		t.Fatalf("import = %d\n%s%s", code, out, errOut)
+	}
+	second := filepath.Join(t.TempDir(), "second")
+	if code, _, errOut := run(t, "export", "--data", fresh, second); code != 0 {
+		t.Fatalf("second export failed: %s", errOut)
+	}
+	a, b := readTree(t, first), readTree(t, second)
+	if len(a) < 38 || len(a) != len(b) {
+		t.Fatalf("exports have %d and %d files", len(a), len(b))
+	}
+	for name, content := range a {
+		if b[name] != content {
+			t.Errorf("%s differs after the round trip", name)
+		}
+	}
+	// Importing again is idempotent.
+	if code, out, _ := run(t, "import", "--data", fresh, first); code != 0 || !strings.Contains(out, "Imported 38 articles") {
+		t.Errorf("re-import = %d %s", code, out)
+	}
+	// Exporting into a non-empty folder is refused.
+	if code, _, errOut := run(t, "export", "--data", fresh, first); code != 1 || errOut == "" {
+		t.Errorf("export into a non-empty folder = %d %q", code, errOut)
+	}
+}
+
+func readTree(t *testing.T, dir string) map[string]string {
+	files := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(dir, p)
+		files[rel] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+func TestImportReportsBadFiles(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "billing"), 0o755)
+	os.WriteFile(filepath.Join(dir, "billing", "good.md"), []byte("---\ntitle: Good\n---\nFine.\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "billing", "bad.md"), []byte("---\ntitle: Bad\ntype: blog\n---\nNo.\n"), 0o644)
+	code, out, errOut := run(t, "import", "--data", t.TempDir(), dir)
+	if code != 1 || !strings.Contains(errOut, filepath.Join("billing", "bad.md")) || !strings.Contains(out, "Imported 1 articles") {
+		t.Errorf("import = %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+}
+
+func TestCommandLineErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{nil, 2, "Usage"},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"serve", "--nope"}, 2, "flag provided but not defined"},
+		{[]string{"serve", "--addr", "nonsense"}, 1, "--addr"},
+		{[]string{"serve", "--base-url", "ftp://x"}, 1, "--base-url"},
+		{[]string{"serve", "--database-url", "mysql://x"}, 1, "--database-url"},
+		{[]string{"serve", "--header-links", "Prices"}, 1, "--header-links"},
+		{[]string{"import"}, 2, "Usage: helpportal import"},
+		{[]string{"import", "/no/such/folder"}, 1, "/no/such/folder is not a folder"},
+		{[]string{"export"}, 2, "Usage: helpportal export"},
+	} {
+		code, out, errOut := run(t, tc.args...)
+		if code != tc.code || !strings.Contains(out+errOut, tc.want) {
+			t.Errorf("helpportal %v = %d, want %d with %q\n%s%s", tc.args, code, tc.code, tc.want, out, errOut)
+		}
+	}
+	for _, cmd := range []string{"serve", "migrate", "import", "export"} {
+		if code, out, errOut := run(t, cmd, "--help"); code != 0 || !strings.Contains(out+errOut, "Usage: helpportal "+cmd) {
+			t.Errorf("%s --help = %d\n%s%s", cmd, code, out, errOut)
+		}
+	}
+}

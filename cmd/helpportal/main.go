@@ -1,0 +1,104 @@
+// Command helpportal runs the help portal: one binary for the server and its tools.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"helpportal/internal/config"
+)
+
+const usage = `helpportal: a self-hosted help portal.
+
+Usage:
+  helpportal serve    [flags]   run the portal (see helpportal serve --help)
+  helpportal migrate  [flags]   apply database migrations
+  helpportal import   [flags] DIR   import a Markdown folder
+  helpportal export   [flags] DIR   export every article as a Markdown folder
+
+Every flag can also be set as HELPPORTAL_<FLAG>, e.g. HELPPORTAL_DATA=/var/lib/helpportal.
+`
+
+// errUsage means the command line was wrong; the flag package has already said why.
+var errUsage = errors.New("usage")
+
+// exitError carries a specific exit status for a failure already reported.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is main without the process: it returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	var err error
+	switch args[0] {
+	case "serve":
+		err = cmdServe(ctx, args[1:], stdout, stderr, log)
+	case "migrate":
+		err = cmdMigrate(ctx, args[1:], stdout, stderr)
+	case "import":
+		err = cmdImport(ctx, args[1:], stdout, stderr)
+	case "export":
+		err = cmdExport(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "helpportal: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	var ee exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	case errors.As(err, &ee):
+		return ee.code
+	}
+	fmt.Fprintf(stderr, "helpportal %s: %v\n", args[0], err)
+	return 1
+}
+
+// newFlagSet makes a flag set that reports errors instead of exiting.
+func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: helpportal %s\n\nFlags (each also read from HELPPORTAL_<FLAG>):\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses the command line; a flag error (already printed by the flag package) becomes
+// errUsage, and settings are then completed from the environment and validated.
+func parse(fs *flag.FlagSet, cfg *config.Config, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return cfg.Load(fs)
+}

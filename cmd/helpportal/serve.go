@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"helpportal"
+	"helpportal/internal/config"
+	"helpportal/internal/demo"
+	"helpportal/internal/mdfolder"
+	"helpportal/internal/store"
+	"helpportal/internal/web"
+)
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
+	var cfg config.Config
+	fs := newFlagSet("serve", "serve [flags]", stderr)
+	cfg.ServeFlags(fs)
+	if err := parse(fs, &cfg, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	start := time.Now()
+	db, err := store.Open(ctx, cfg.DatabasePath())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := firstStart(ctx, db, &cfg, stdout); err != nil {
+		return err
+	}
+	stored := map[string]string{}
+	for _, s := range config.SiteSettings {
+		if v, err := db.Meta(ctx, s.Key); err == nil {
+			stored[s.Key] = v
+		}
+	}
+	if err := cfg.ApplyStored(stored); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another server running there? choose one with --addr)", cfg.Addr, err)
+	}
+	if cfg.BaseURLDerived { // --addr may have asked for any free port
+		cfg.BaseURL = "http://" + ln.Addr().String()
+		cfg.Site.BaseURL = cfg.BaseURL
+	}
+	srv, err := web.New(web.Config{Site: cfg.Site, Store: db, Logger: log})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() { srv.Run(bg); close(done) }()
+
+	fmt.Fprintf(stdout, "Helpportal is ready on %s (started in %s; data in %s)\n", cfg.BaseURL, time.Since(start).Round(time.Millisecond), cfg.Data)
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		stopBG()
+		<-done
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = hs.Shutdown(sctx)
+	stopBG()
+	<-done
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// firstStart seeds the demo content (unless --no-demo) the first time a store is served.
+func firstStart(ctx context.Context, db *store.DB, cfg *config.Config, stdout io.Writer) error {
+	_, err := db.Meta(ctx, "initialized_at")
+	if err == nil {
+		return nil
+	}
+	if helpportal.ErrorCode(err) != helpportal.ENOTFOUND {
+		return err
+	}
+	if !cfg.NoDemo {
+		rep, err := mdfolder.Import(ctx, db, demo.Content())
+		if err != nil {
+			return fmt.Errorf("seed demo content: %w", err)
+		}
+		if len(rep.Problems) > 0 {
+			return fmt.Errorf("seed demo content: %s: %s", rep.Problems[0].Path, rep.Problems[0].Reason)
+		}
+		for _, a := range demo.Announcements(time.Now()) {
+			if err := db.SaveAnnouncement(ctx, a); err != nil {
+				return fmt.Errorf("seed demo announcement %s: %w", a.Slug, err)
+			}
+		}
+		for key, value := range demo.Settings() {
+			if err := db.SetMeta(ctx, key, value); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(stdout, "Seeded the demo content: %d categories, %d articles.\n", rep.Categories, rep.Articles)
+	}
+	return db.SetMeta(ctx, "initialized_at", time.Now().UTC().Format(time.RFC3339))
+}

@@ -1,0 +1,204 @@
+// Package config reads the server's settings from flags and HELPPORTAL_* environment
+// variables (a flag on the command line wins), fills defaults and validates them.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"helpportal"
+)
+
+// Config is every setting of `helpportal serve` and the commands that open the store.
+type Config struct {
+	Addr        string
+	Data        string
+	DatabaseURL string
+	BaseURL     string
+	SMTPURL     string
+	MailFrom    string
+	NoDemo      bool
+	// BaseURLDerived is true when --base-url was not given and comes from --addr.
+	BaseURLDerived bool
+	Site           helpportal.Site
+	headerLinks    string
+	given          map[string]bool // flags set on the command line or in the environment
+}
+
+// StoreFlags registers the flags every store-opening command shares.
+func (c *Config) StoreFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Data, "data", "./data", "folder for the SQLite database, search index and outgoing mail")
+	fs.StringVar(&c.DatabaseURL, "database-url", "", "postgres://… to use PostgreSQL (not yet supported); empty for SQLite in --data")
+}
+
+// ServeFlags registers the flags of `serve`.
+func (c *Config) ServeFlags(fs *flag.FlagSet) {
+	c.StoreFlags(fs)
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&c.BaseURL, "base-url", "", "the portal's public URL, used in links, feeds and mail (default http://ADDR)")
+	fs.StringVar(&c.SMTPURL, "smtp-url", "", "smtp://[user:pass@]host:port or smtps://…; empty writes mail to DATA/mail")
+	fs.StringVar(&c.MailFrom, "mail-from", "", "sender address of outgoing mail")
+	fs.BoolVar(&c.NoDemo, "no-demo", false, "start with an empty portal instead of demo content")
+	fs.StringVar(&c.Site.Name, "site-name", "Helpportal", "the portal's name")
+	fs.StringVar(&c.Site.Tagline, "tagline", "Answers, guides and fixes for your account, services and billing.", "one line under the name")
+	fs.StringVar(&c.Site.Language, "language", "en", "the content's language (BCP 47)")
+	fs.StringVar(&c.headerLinks, "header-links", "", `header call-to-action links: "Label=URL, Label=URL"`)
+	fs.StringVar(&c.Site.Support, "support", "", "one line on how to reach support, shown in the footer")
+	fs.StringVar(&c.Site.Footer, "footer", "", "footer text")
+}
+
+// Load runs after fs.Parse: it fills every flag not given on the command line from
+// HELPPORTAL_<FLAG> (upper case, dashes as underscores), then validates.
+func (c *Config) Load(fs *flag.FlagSet) error {
+	c.given = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { c.given[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if c.given[f.Name] {
+			return
+		}
+		env := "HELPPORTAL_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(env); ok {
+			c.given[f.Name] = true
+			if err := f.Value.Set(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", env, err))
+			}
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if fs.Lookup("addr") == nil { // a store-only command
+		return c.validateStore()
+	}
+	return c.Validate()
+}
+
+// validateStore checks the settings of commands that only open the store.
+func (c *Config) validateStore() error {
+	if c.DatabaseURL != "" {
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			return errors.New("--database-url must be a postgres:// URL (leave it empty for SQLite)")
+		}
+		return errors.New("--database-url: PostgreSQL support is not built yet; leave it empty to use SQLite")
+	}
+	if c.Data == "" {
+		return errors.New("--data must name a folder")
+	}
+	return nil
+}
+
+// Validate checks the settings of serve and fills derived defaults; each error names the
+// flag.
+func (c *Config) Validate() error {
+	if err := c.validateStore(); err != nil {
+		return err
+	}
+	if c.Addr != "" {
+		if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+			return fmt.Errorf("--addr %q is not host:port", c.Addr)
+		}
+	}
+	if c.BaseURL == "" && c.Addr != "" {
+		c.BaseURL, c.BaseURLDerived = "http://"+c.Addr, true
+	}
+	if c.BaseURL != "" {
+		u, err := url.Parse(c.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("--base-url %q must be an absolute http:// or https:// URL", c.BaseURL)
+		}
+		c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	}
+	if c.SMTPURL != "" {
+		u, err := url.Parse(c.SMTPURL)
+		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
+			return errors.New("--smtp-url must look like smtp://host:port or smtps://host:port")
+		}
+	}
+	if strings.TrimSpace(c.Site.Name) == "" {
+		return errors.New("--site-name must not be empty")
+	}
+	links, err := ParseLinks(c.headerLinks)
+	if err != nil {
+		return fmt.Errorf("--header-links: %w", err)
+	}
+	c.Site.HeaderLinks = links
+	c.Site.BaseURL = c.BaseURL
+	return nil
+}
+
+// Given reports whether the flag was set on the command line or in the environment.
+func (c *Config) Given(flag string) bool { return c.given[flag] }
+
+// SiteSetting is a site setting kept in the store (defaults written by the demo, later
+// edited in the admin); a flag given explicitly wins over it.
+type SiteSetting struct {
+	Flag string // the flag that overrides it, e.g. "site-name"
+	Key  string // the store's key, e.g. "site.name"
+}
+
+// SiteSettings lists the site settings that can live in the store.
+var SiteSettings = []SiteSetting{
+	{"site-name", "site.name"}, {"tagline", "site.tagline"}, {"header-links", "site.header_links"},
+	{"support", "site.support"}, {"footer", "site.footer"},
+}
+
+// ApplyStored sets each site setting whose flag was not given from stored values (by key).
+func (c *Config) ApplyStored(stored map[string]string) error {
+	for _, s := range SiteSettings {
+		v, ok := stored[s.Key]
+		if !ok || c.Given(s.Flag) {
+			continue
+		}
+		switch s.Flag {
+		case "site-name":
+			c.Site.Name = v
+		case "tagline":
+			c.Site.Tagline = v
+		case "header-links":
+			links, err := ParseLinks(v)
+			if err != nil {
+				return fmt.Errorf("stored setting %s: %w", s.Key, err)
+			}
+			c.Site.HeaderLinks = links
+		case "support":
+			c.Site.Support = v
+		case "footer":
+			c.Site.Footer = v
+		}
+	}
+	return nil
+}
+
+// ParseLinks reads "Label=URL, Label=URL". URLs must be absolute http(s) or start with /.
+func ParseLinks(s string) ([]helpportal.Link, error) {
+	var links []helpportal.Link
+	for part := range strings.SplitSeq(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		label, target, ok := strings.Cut(part, "=")
+		label, target = strings.TrimSpace(label), strings.TrimSpace(target)
+		if !ok || label == "" || target == "" {
+			return nil, fmt.Errorf("%q is not Label=URL", part)
+		}
+		u, err := url.Parse(target)
+		if err != nil || !(strings.HasPrefix(target, "/") && !strings.HasPrefix(target, "//") ||
+			(u.Scheme == "http" || u.Scheme == "https") && u.Host != "") {
+			return nil, fmt.Errorf("the link %q must be an absolute http(s) URL or a path starting with /", target)
+		}
+		links = append(links, helpportal.Link{Label: label, URL: target})
+	}
+	return links, nil
+}
+
+// DatabasePath is the SQLite file inside the data folder.
+func (c *Config) DatabasePath() string { return filepath.Join(c.Data, "helpportal.db") }
