@@ -199,6 +199,23 @@ func TestServeReusesDataAndNoDemo(t *testing.T) {
 	}
 }
 
+func TestImportBeforeFirstServeKeepsContent(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "billing"), 0o755)
+	os.WriteFile(filepath.Join(dir, "billing", "pay.md"), []byte("---\ntitle: Pay an invoice\n---\nPay it.\n"), 0o644)
+	data := t.TempDir()
+	if code, out, errOut := run(t, "import", "--data", data, dir); code != 0 {
+		t.Fatalf("import = %d\n%s%s", code, out, errOut)
+	}
+	base, out := serve(t, "--data", data)
+	if strings.Contains(out.String(), "Seeded") {
+		t.Errorf("demo content seeded over imported content:\n%s", out)
+	}
+	if status, body := get(t, base+"/"); status != 200 || !strings.Contains(body, "Pay an invoice") {
+		t.Errorf("home = %d without the imported article", status)
+	}
+}
+
 func TestImportExportRoundTrip(t *testing.T) {
 	demo := t.TempDir()
 	serve(t, "--data", demo) // seeds the demo, then stops at the end of the test

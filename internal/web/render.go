@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"html/template"
@@ -69,29 +70,46 @@ func (s *Server) html(name string, status int, data any) (*response, error) {
 }
 
 // cachedPage wraps a page handler: anonymous GET and HEAD requests are served from the page
-// cache while the content has not changed; everything else renders.
+// cache while the content has not changed; everything else renders. A page past its TTL is
+// served as it is while one background render replaces it.
 func (s *Server) cachedPage(build func(r *http.Request) (*response, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		key := r.URL.Path + "?" + r.URL.RawQuery
+		key := r.URL.Path
+		if r.URL.RawQuery != "" {
+			key += "?" + r.URL.RawQuery
+		}
 		seq := s.store.ChangeSeq()
 		now := s.now()
-		if p := s.cache.get(key, seq, now); p != nil {
-			if p.articleID != 0 {
-				s.views.add(p.articleID)
+		render := func(r *http.Request) (*cachedPage, error) {
+			return s.cache.render(key, func() (*cachedPage, error) {
+				res, err := build(r)
+				if err != nil {
+					return nil, err
+				}
+				return newCachedPage(res, seq, now), nil
+			})
+		}
+		p := s.cache.get(key)
+		switch {
+		case p != nil && p.seq == seq:
+			if now.Sub(p.at) > cacheTTL && !s.cache.refreshing(key) {
+				bg := r.Clone(context.WithoutCancel(r.Context()))
+				go func() {
+					if _, err := render(bg); err != nil {
+						s.logError(bg, err)
+					}
+				}()
 			}
-			p.write(w, r)
-			return
+		default:
+			var err error
+			if p, err = render(r); err != nil {
+				s.fail(w, r, err)
+				return
+			}
 		}
-		res, err := build(r)
-		if err != nil {
-			s.fail(w, r, err)
-			return
+		if p.articleID != 0 {
+			s.views.add(p.articleID)
 		}
-		if res.articleID != 0 {
-			s.views.add(res.articleID)
-		}
-		p := &cachedPage{body: res.body, status: res.status, ctype: res.ctype, seq: seq, at: now, articleID: res.articleID, location: res.location}
-		s.cache.put(key, p)
 		p.write(w, r)
 	}
 }
