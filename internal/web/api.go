@@ -56,7 +56,7 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 // GET /api/v1/articles?category=&type=&tag=&page=&per_page=
 func (s *Server) handleAPIArticles(w http.ResponseWriter, r *http.Request) {
-	v := helpportal.Anonymous
+	v := s.viewer(r)
 	page, err := intParam(r, "page", 1, 1, 1_000_000)
 	if err != nil {
 		s.fail(w, r, err)
@@ -98,7 +98,7 @@ func (s *Server) handleAPIArticles(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleAPIArticle(w http.ResponseWriter, r *http.Request) {
-	a, err := s.store.ArticleBySlug(r.Context(), helpportal.Anonymous, r.PathValue("slug"))
+	a, err := s.store.ArticleBySlug(r.Context(), s.viewer(r), r.PathValue("slug"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -117,7 +117,7 @@ type apiCategory struct {
 }
 
 func (s *Server) handleAPICategories(w http.ResponseWriter, r *http.Request) {
-	cats, err := s.store.Categories(r.Context(), helpportal.Anonymous)
+	cats, err := s.store.Categories(r.Context(), s.viewer(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return

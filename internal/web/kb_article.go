@@ -26,7 +26,7 @@ type articlePage struct {
 
 // article loads the article for the article and print pages; an old slug redirects.
 func (s *Server) article(r *http.Request, suffix string) (*articlePage, *response, error) {
-	v := helpportal.Anonymous
+	v := s.viewer(r)
 	slug := r.PathValue("slug")
 	a, err := s.store.ArticleBySlug(r.Context(), v, slug)
 	if helpportal.ErrorCode(err) == helpportal.ENOTFOUND {
@@ -68,14 +68,14 @@ func (s *Server) handleArticle(r *http.Request) (*response, error) {
 		p.Voted = v
 		p.NoIndex = true
 	}
-	tree, err := s.categoryTree(r, helpportal.Anonymous)
+	tree, err := s.categoryTree(r, s.viewer(r))
 	if err != nil {
 		return nil, err
 	}
 	for _, c := range tree.Roots {
 		p.Sidebar = append(p.Sidebar, categoryCard{Category: c, Total: tree.Total(c.ID), Subs: tree.Children[c.ID]})
 	}
-	if p.Related, err = s.store.RelatedArticles(r.Context(), helpportal.Anonymous, p.Article, 5); err != nil {
+	if p.Related, err = s.store.RelatedArticles(r.Context(), s.viewer(r), p.Article, 5); err != nil {
 		return nil, err
 	}
 	p.JSONLD = jsonLD([]any{s.articleLD(p.Article, p.URL), breadcrumbLD(s.site.BaseURL, p.Path, p.Article)})
@@ -136,7 +136,7 @@ func (s *Server) handleArticleVote(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, helpportal.Errorf(helpportal.EINVALID, "Choose Yes or No."))
 		return
 	}
-	a, err := s.store.ArticleBySlug(r.Context(), helpportal.Anonymous, r.PathValue("slug"))
+	a, err := s.store.ArticleBySlug(r.Context(), s.viewer(r), r.PathValue("slug"))
 	if err != nil {
 		s.fail(w, r, err)
 		return

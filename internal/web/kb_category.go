@@ -41,7 +41,7 @@ type categoryPage struct {
 }
 
 func (s *Server) handleCategory(r *http.Request) (*response, error) {
-	v := helpportal.Anonymous
+	v := s.viewer(r)
 	page, err := pageParam(r)
 	if err != nil {
 		return nil, err

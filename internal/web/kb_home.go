@@ -52,7 +52,7 @@ type cachedTree struct {
 }
 
 func (s *Server) handleHome(r *http.Request) (*response, error) {
-	ctx, v := r.Context(), helpportal.Anonymous
+	ctx, v := r.Context(), s.viewer(r)
 	p := homePage{layout: s.layout(r, "", s.site.Tagline)}
 	p.Title = s.site.Name
 	p.JSONLD = jsonLD(map[string]any{
@@ -104,7 +104,7 @@ type topicsPage struct {
 }
 
 func (s *Server) handleTopics(r *http.Request) (*response, error) {
-	v := helpportal.Anonymous
+	v := s.viewer(r)
 	tree, err := s.categoryTree(r, v)
 	if err != nil {
 		return nil, err

@@ -31,7 +31,7 @@ func cleanQuery(q string) string {
 }
 
 func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
-	v := helpportal.Anonymous
+	v := s.viewer(r)
 	page, err := pageParam(r)
 	if err != nil {
 		s.fail(w, r, err)

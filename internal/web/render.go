@@ -74,6 +74,18 @@ func (s *Server) html(name string, status int, data any) (*response, error) {
 // served as it is while one background render replaces it.
 func (s *Server) cachedPage(build func(r *http.Request) (*response, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if s.viewer(r).Role != helpportal.RoleAnonymous {
+			// Signed-in readers may see more than the cached anonymous page shows.
+			res, err := build(r)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			p := newCachedPage(res, 0, s.now())
+			p.header["Cache-Control"] = []string{"private, no-store"}
+			p.write(w, r)
+			return
+		}
 		key := r.URL.Path
 		if r.URL.RawQuery != "" {
 			key += "?" + r.URL.RawQuery
