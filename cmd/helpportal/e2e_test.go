@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -69,14 +70,20 @@ var readyRE = regexp.MustCompile(`ready on (http://\S+)`)
 
 // serve starts `helpportal serve` on a free port and returns its base URL and output so far.
 func serve(t *testing.T, args ...string) (string, *bytes.Buffer) {
+	base, out, _ := serveLogs(t, args...)
+	return base, out
+}
+
+// serveLogs is serve that also returns the server's log (standard error).
+func serveLogs(t *testing.T, args ...string) (string, *bytes.Buffer, *syncBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, binary, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = cleanEnv()
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 10 * time.Second
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -98,11 +105,29 @@ func serve(t *testing.T, args ...string) (string, *bytes.Buffer) {
 		seen.WriteString(lines.Text() + "\n")
 		if m := readyRE.FindStringSubmatch(lines.Text()); m != nil {
 			go io.Copy(io.Discard, out)
-			return m[1], &seen
+			return m[1], &seen, stderr
 		}
 	}
 	t.Fatalf("serve never became ready:\n%s\n%s", seen.String(), stderr.String())
-	return "", nil
+	return "", nil, nil
+}
+
+// syncBuffer is a bytes.Buffer safe to read while the process writes to it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func get(t *testing.T, url string) (int, string) {
@@ -124,8 +149,8 @@ func TestServeWalksTheDemoPortal(t *testing.T) {
 	if !strings.Contains(out.String(), "Seeded the demo content") {
 		t.Errorf("first start did not seed the demo:\n%s", out)
 	}
-	// Pages that a later feature provides, and the one demo article only clients may read.
-	notYet := map[string]bool{"/login": true, "/articles/request-a-server-migration": true}
+	// The one demo article only signed-in clients may read.
+	notYet := map[string]bool{"/articles/request-a-server-migration": true}
 	seen := map[string]bool{"/": true}
 	queue := []string{"/"}
 	articles := 0

@@ -9,12 +9,15 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"time"
 
 	"helpportal"
+	"helpportal/internal/auth"
 	"helpportal/internal/config"
 	"helpportal/internal/demo"
+	"helpportal/internal/mail"
 	"helpportal/internal/mdfolder"
 	"helpportal/internal/store"
 	"helpportal/internal/web"
@@ -40,13 +43,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	if err := firstStart(ctx, db, &cfg, stdout); err != nil {
 		return err
 	}
-	stored := map[string]string{}
-	for _, s := range config.SiteSettings {
-		if v, err := db.Meta(ctx, s.Key); err == nil {
-			stored[s.Key] = v
-		}
-	}
-	if err := cfg.ApplyStored(stored); err != nil {
+	if _, err := siteSettings(ctx, db, &cfg, false); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -57,8 +54,27 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 		cfg.BaseURL = "http://" + ln.Addr().String()
 		cfg.Site.BaseURL = cfg.BaseURL
 	}
-	srv, err := web.New(web.Config{Site: cfg.Site, Store: db, Logger: log})
+	// Commands run beside the server (user invite) build their links from this.
+	if err := db.SetMeta(ctx, "site.base_url", cfg.BaseURL); err != nil {
+		ln.Close()
+		return err
+	}
+	sender, err := mailSender(&cfg, log)
 	if err != nil {
+		ln.Close()
+		return err
+	}
+	mailer := mail.NewWorker(db, sender, mail.WorkerConfig{From: cfg.MailFrom}, log)
+	// Argon2id with 19 MiB per hash: two at a time per core bounds the memory a flood of
+	// sign-ins can take (about 80 MiB on two cores), and a short queue turns the rest into 429s.
+	hasher := auth.NewHasher(auth.DefaultParams(), 2*runtime.GOMAXPROCS(0), 64)
+	srv, err := web.New(web.Config{Site: cfg.Site, Store: db, Logger: log, Accounts: db, Hasher: hasher,
+		Policy: auth.DefaultPolicy(), Mailer: mailer})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if err := ensureAdmin(ctx, db, cfg.Site, stdout); err != nil {
 		ln.Close()
 		return err
 	}
@@ -73,7 +89,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	}
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
+	mailDone := make(chan struct{})
 	go func() { srv.Run(bg); close(done) }()
+	go func() { mailer.Run(bg); close(mailDone) }()
 
 	fmt.Fprintf(stdout, "Helpportal is ready on %s (started in %s; data in %s)\n", cfg.BaseURL, time.Since(start).Round(time.Millisecond), cfg.Data)
 	errc := make(chan error, 1)
@@ -82,6 +100,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	case err := <-errc:
 		stopBG()
 		<-done
+		<-mailDone
 		return err
 	case <-ctx.Done():
 	}
@@ -91,6 +110,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	err = hs.Shutdown(sctx)
 	stopBG()
 	<-done
+	<-mailDone
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

@@ -163,6 +163,22 @@ func (h *Harness) Press(keys string) {
 	h.do(chromedp.KeyEvent(keys))
 }
 
+// WaitURL waits up to 10 s for the page to be at url (after a form submission).
+func (h *Harness) WaitURL(url string) {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	var got string
+	for time.Now().Before(deadline) {
+		h.Eval(`location.href`, &got)
+		if got == url {
+			h.Eval(`new Promise(r => document.readyState === "complete" ? r(true) : addEventListener("load", () => r(true)))`, nil)
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	h.t.Fatalf("page is at %s, want %s", got, url)
+}
+
 // SetViewport resizes the page's viewport (CSS pixels).
 func (h *Harness) SetViewport(w, ht int) {
 	h.t.Helper()

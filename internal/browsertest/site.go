@@ -7,9 +7,11 @@ import (
 	"time"
 
 	"helpportal"
+	"helpportal/internal/auth"
 	"helpportal/internal/config"
 	"helpportal/internal/demo"
 	"helpportal/internal/mdfolder"
+	"helpportal/internal/store"
 	"helpportal/internal/store/storetest"
 	"helpportal/internal/web"
 )
@@ -17,6 +19,14 @@ import (
 // ServeDemo serves the demo help centre (articles, announcements, settings) from a fresh
 // store and returns its base URL. The server is closed when t ends.
 func ServeDemo(t *testing.T) string {
+	t.Helper()
+	base, _ := ServeDemoStore(t)
+	return base
+}
+
+// ServeDemoStore is ServeDemo with the client area on, returning the store too so tests can
+// create accounts and tokens.
+func ServeDemoStore(t *testing.T) (string, *store.DB) {
 	t.Helper()
 	ctx := t.Context()
 	db := storetest.MustOpen(t)
@@ -44,8 +54,11 @@ func ServeDemo(t *testing.T) string {
 	srv, err := web.New(web.Config{
 		Site: helpportal.Site{Name: set["site.name"], Tagline: set["site.tagline"], Language: "en", BaseURL: base,
 			HeaderLinks: links, Support: set["site.support"], Footer: set["site.footer"]},
-		Store:  db,
-		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Store:    db,
+		Logger:   slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Accounts: db,
+		Hasher:   auth.NewHasher(auth.DefaultParams(), 2, 16),
+		Policy:   auth.DefaultPolicy(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -56,5 +69,5 @@ func ServeDemo(t *testing.T) string {
 	if ts.URL != base {
 		t.Fatalf("server URL %s, want %s", ts.URL, base)
 	}
-	return base
+	return base, db
 }

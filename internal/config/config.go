@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -37,13 +38,18 @@ func (c *Config) StoreFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DatabaseURL, "database-url", "", "postgres://… to use PostgreSQL (not yet supported); empty for SQLite in --data")
 }
 
+// MailFlags registers the flags of commands that send mail.
+func (c *Config) MailFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.BaseURL, "base-url", "", "the portal's public URL, used in links, feeds and mail (default http://ADDR)")
+	fs.StringVar(&c.SMTPURL, "smtp-url", "", "smtp://[user:pass@]host:port or smtps://…; empty writes mail to DATA/mail")
+	fs.StringVar(&c.MailFrom, "mail-from", "", "sender address of outgoing mail (default helpportal@HOST of --base-url)")
+}
+
 // ServeFlags registers the flags of `serve`.
 func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	c.StoreFlags(fs)
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on")
-	fs.StringVar(&c.BaseURL, "base-url", "", "the portal's public URL, used in links, feeds and mail (default http://ADDR)")
-	fs.StringVar(&c.SMTPURL, "smtp-url", "", "smtp://[user:pass@]host:port or smtps://…; empty writes mail to DATA/mail")
-	fs.StringVar(&c.MailFrom, "mail-from", "", "sender address of outgoing mail")
+	c.MailFlags(fs)
 	fs.BoolVar(&c.NoDemo, "no-demo", false, "start with an empty portal instead of demo content")
 	fs.StringVar(&c.Site.Name, "site-name", "Helpportal", "the portal's name")
 	fs.StringVar(&c.Site.Tagline, "tagline", "Answers, guides and fixes for your account, services and billing.", "one line under the name")
@@ -74,10 +80,19 @@ func (c *Config) Load(fs *flag.FlagSet) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	if fs.Lookup("addr") == nil { // a store-only command
-		return c.validateStore()
+	if fs.Lookup("addr") != nil {
+		return c.Validate()
 	}
-	return c.Validate()
+	if err := c.validateStore(); err != nil {
+		return err
+	}
+	if fs.Lookup("smtp-url") != nil {
+		if c.BaseURL == "" {
+			c.BaseURL = "http://127.0.0.1:8080"
+		}
+		return c.validateMail()
+	}
+	return nil
 }
 
 // validateStore checks the settings of commands that only open the store.
@@ -109,18 +124,8 @@ func (c *Config) Validate() error {
 	if c.BaseURL == "" && c.Addr != "" {
 		c.BaseURL, c.BaseURLDerived = "http://"+c.Addr, true
 	}
-	if c.BaseURL != "" {
-		u, err := url.Parse(c.BaseURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("--base-url %q must be an absolute http:// or https:// URL", c.BaseURL)
-		}
-		c.BaseURL = strings.TrimRight(c.BaseURL, "/")
-	}
-	if c.SMTPURL != "" {
-		u, err := url.Parse(c.SMTPURL)
-		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
-			return errors.New("--smtp-url must look like smtp://host:port or smtps://host:port")
-		}
+	if err := c.validateMail(); err != nil {
+		return err
 	}
 	if strings.TrimSpace(c.Site.Name) == "" {
 		return errors.New("--site-name must not be empty")
@@ -198,6 +203,28 @@ func ParseLinks(s string) ([]helpportal.Link, error) {
 		links = append(links, helpportal.Link{Label: label, URL: target})
 	}
 	return links, nil
+}
+
+// validateMail checks --base-url, --smtp-url and --mail-from.
+func (c *Config) validateMail() error {
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--base-url %q must be an absolute http:// or https:// URL", c.BaseURL)
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if c.SMTPURL != "" {
+		s, err := url.Parse(c.SMTPURL)
+		if err != nil || (s.Scheme != "smtp" && s.Scheme != "smtps") || s.Host == "" {
+			return errors.New("--smtp-url must look like smtp://host:port or smtps://host:port")
+		}
+	}
+	if c.MailFrom == "" {
+		c.MailFrom = "helpportal@" + u.Hostname()
+	}
+	if a, err := mail.ParseAddress(c.MailFrom); err != nil || !strings.Contains(a.Address, "@") {
+		return fmt.Errorf("--mail-from %q is not an email address", c.MailFrom)
+	}
+	return nil
 }
 
 // DatabasePath is the SQLite file inside the data folder.

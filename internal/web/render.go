@@ -20,7 +20,8 @@ type layout struct {
 	OGType        string
 	Query         string // the search box's value
 	Announcements []*helpportal.Announcement
-	JSONLD        template.JS // structured data, already JSON-encoded
+	JSONLD        template.JS      // structured data, already JSON-encoded
+	Account       *helpportal.User // the signed-in user, for the header
 	NoIndex       bool
 	Print         bool // the print view: no navigation
 }
@@ -35,6 +36,9 @@ func (s *Server) layout(r *http.Request, title, description string) layout {
 	}
 	if description == "" {
 		l.Description = s.site.Tagline
+	}
+	if si := current(r); si != nil {
+		l.Account = si.user
 	}
 	anns, err := s.store.ActiveAnnouncements(r.Context(), s.now())
 	if err != nil {

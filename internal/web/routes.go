@@ -22,6 +22,28 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /opensearch.xml", s.handleOpenSearch)
 	mux.HandleFunc("GET /static/{name}", s.handleStatic)
 	mux.HandleFunc("GET /favicon.ico", s.handleFavicon)
+	// The client area.
+	if s.accounts != nil {
+		mux.HandleFunc("GET /login", s.handleLoginForm)
+		mux.HandleFunc("POST /login", s.handleLogin)
+		mux.HandleFunc("POST /logout", s.handleLogout)
+		mux.HandleFunc("GET /forgot-password", s.handleForgotForm)
+		mux.HandleFunc("POST /forgot-password", s.handleForgot)
+		mux.HandleFunc("GET /reset-password/{token}", s.handleResetForm)
+		mux.HandleFunc("POST /reset-password/{token}", s.handleReset)
+		mux.HandleFunc("GET /invite/{token}", s.handleInviteForm)
+		mux.HandleFunc("POST /invite/{token}", s.handleInvite)
+		mux.HandleFunc("GET /account", s.handleAccount)
+		mux.HandleFunc("POST /account/name", s.handleAccountName)
+		mux.HandleFunc("POST /account/email", s.handleAccountEmail)
+		mux.HandleFunc("GET /account/email/{token}", s.handleEmailConfirmForm)
+		mux.HandleFunc("POST /account/email/{token}", s.handleEmailConfirm)
+		mux.HandleFunc("GET /account/security", s.handleSecurity)
+		mux.HandleFunc("POST /account/password", s.handlePasswordChange)
+		mux.HandleFunc("POST /account/sessions/{id}/revoke", s.handleSessionRevoke)
+		mux.HandleFunc("POST /account/sessions/revoke-others", s.handleSessionsRevokeOthers)
+		mux.HandleFunc("POST /api/v1/password/strength", s.handlePasswordStrength)
+	}
 	// JSON API (read-only for now).
 	mux.HandleFunc("GET /api/v1/articles", s.handleAPIArticles)
 	mux.HandleFunc("GET /api/v1/articles/{slug}", s.handleAPIArticle)
@@ -34,6 +56,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/", s.handleNotFound)
 
 	var h http.Handler = mux
+	h = s.sessions(h)
 	h = http.NewCrossOriginProtection().Handler(h)
 	h = s.checkInput(h)
 	h = s.recoverer(h)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"helpportal"
+	"helpportal/internal/auth"
 )
 
 //go:embed templates static
@@ -44,6 +45,11 @@ type Config struct {
 	Store  Store
 	Logger *slog.Logger
 	Now    func() time.Time // nil: time.Now
+	// The client area; with Accounts nil the portal has no sign-in.
+	Accounts Accounts
+	Hasher   *auth.Hasher
+	Policy   auth.Policy
+	Mailer   interface{ Wake() } // woken when a request queued mail; may be nil
 }
 
 // Server is the HTTP side of the portal.
@@ -58,6 +64,11 @@ type Server struct {
 	cache    *pageCache
 	views    *viewCounter
 	handler  http.Handler
+	accounts Accounts
+	hasher   *auth.Hasher
+	policy   auth.Policy
+	mailer   interface{ Wake() }
+	bg       sync.WaitGroup // work that outlives its request
 	treesMu  sync.Mutex
 	trees    map[helpportal.Role]cachedTree
 }
@@ -77,6 +88,14 @@ func New(cfg Config) (*Server, error) {
 		now:   cfg.Now,
 		cache: newPageCache(64 << 20),
 		trees: map[helpportal.Role]cachedTree{},
+
+		accounts: cfg.Accounts,
+		hasher:   cfg.Hasher,
+		policy:   cfg.Policy,
+		mailer:   cfg.Mailer,
+	}
+	if s.accounts != nil && s.hasher == nil {
+		return nil, fmt.Errorf("web: the client area needs a password hasher")
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -110,6 +129,7 @@ func (s *Server) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			s.views.flush(context.WithoutCancel(ctx))
+			s.bg.Wait()
 			return
 		case <-tick.C:
 			if _, err := s.store.PollChanges(ctx); err != nil && ctx.Err() == nil {
@@ -159,8 +179,9 @@ func (s *Server) parseTemplates() error {
 			}
 			return u, nil
 		},
-		"date":    func(t time.Time) string { return t.Format("2 January 2006") },
-		"isodate": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"date":     func(t time.Time) string { return t.Format("2 January 2006") },
+		"isodate":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"datetime": func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
 		"plural": func(n int, one, many string) string {
 			if n == 1 {
 				return fmt.Sprintf("%d %s", n, one)

@@ -1,12 +1,122 @@
 package web
 
 import (
+	"context"
+	"net"
 	"net/http"
+	"strings"
+	"time"
 
 	"helpportal"
+	"helpportal/internal/auth"
 )
+
+// Session lifetimes: idle and absolute, and both when "Keep me signed in" was ticked.
+const (
+	sessionIdle     = time.Hour
+	sessionAbsolute = 12 * time.Hour
+	sessionRemember = 30 * 24 * time.Hour
+	// touchEvery limits last-seen writes to one a minute per session.
+	touchEvery = time.Minute
+)
+
+type ctxKey int
+
+const signedInKey ctxKey = 1
+
+// signedIn is the request's session, when it carries a live one.
+type signedIn struct {
+	user    *helpportal.User
+	session *helpportal.Session
+}
+
+// cookieName has the __Host- prefix on https, which pins the cookie to this host and path.
+func (s *Server) cookieName() string {
+	if s.secure() {
+		return "__Host-hp_session"
+	}
+	return "hp_session"
+}
+
+func (s *Server) secure() bool { return strings.HasPrefix(s.site.BaseURL, "https://") }
+
+// sessions resolves the session cookie once per request. Requests without one (almost all
+// page views) do no work at all.
+func (s *Server) sessions(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie(s.cookieName())
+		if err != nil || s.accounts == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if !auth.ValidToken(c.Value) {
+			s.clearSessionCookie(w)
+			next.ServeHTTP(w, r)
+			return
+		}
+		now := s.now()
+		sess, u, err := s.accounts.SessionByToken(r.Context(), auth.HashToken(c.Value), now)
+		if err != nil {
+			if helpportal.ErrorCode(err) == helpportal.EUNAUTHORIZED {
+				s.clearSessionCookie(w)
+			} else {
+				s.log.Warn("session lookup", "err", err)
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
+		if now.Sub(sess.LastSeenAt) > touchEvery {
+			idle := sessionIdle
+			if sess.Remember {
+				idle = sessionRemember
+			}
+			if err := s.accounts.TouchSession(r.Context(), sess.ID, now, now.Add(idle)); err != nil {
+				s.log.Warn("touch session", "err", err)
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), signedInKey, &signedIn{user: u, session: sess})))
+	})
+}
+
+func current(r *http.Request) *signedIn {
+	si, _ := r.Context().Value(signedInKey).(*signedIn)
+	return si
+}
 
 // viewer is who is making the request: it decides which articles are visible.
 func (s *Server) viewer(r *http.Request) helpportal.Viewer {
+	if si := current(r); si != nil {
+		return si.user.Viewer()
+	}
 	return helpportal.Anonymous
+}
+
+func (s *Server) setSessionCookie(w http.ResponseWriter, token string, remember bool) {
+	c := &http.Cookie{Name: s.cookieName(), Value: token, Path: "/", HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode}
+	if remember {
+		c.MaxAge = int(sessionRemember / time.Second)
+	}
+	http.SetCookie(w, c)
+}
+
+func (s *Server) clearSessionCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode})
+}
+
+// clientIP is the peer's address. Proxies are not trusted yet, so X-Forwarded-For is ignored.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// event is a security event about u from this request.
+func event(r *http.Request, userID int64, kind string) helpportal.Event {
+	ua := r.UserAgent()
+	if len(ua) > 300 {
+		ua = ua[:300]
+	}
+	return helpportal.Event{UserID: userID, Kind: kind, IP: clientIP(r), UserAgent: ua}
 }

@@ -1,0 +1,189 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"helpportal"
+	"helpportal/internal/auth"
+	"helpportal/internal/mail"
+	"helpportal/internal/store"
+)
+
+// Accounts is what the client area needs of the store.
+type Accounts interface {
+	UserByEmail(ctx context.Context, email string) (*helpportal.User, error)
+	UserByID(ctx context.Context, id int64) (*helpportal.User, error)
+	RecordSignIn(ctx context.Context, userID int64, rehash, failKey string) error
+	UpdateName(ctx context.Context, userID int64, name string, ev helpportal.Event) error
+	ChangePassword(ctx context.Context, userID int64, c store.PasswordChange) error
+	CreateToken(ctx context.Context, userID int64, purpose, hash, data string, ttl time.Duration, m *helpportal.OutgoingMail, ev *helpportal.Event) error
+	TokenUser(ctx context.Context, hash string, purposes ...string) (*helpportal.User, string, string, error)
+	UseToken(ctx context.Context, hash string, purposes []string, fn func(tx *store.Tx, u *helpportal.User, data, purpose string) error) error
+	CreateSession(ctx context.Context, s *helpportal.Session, ev helpportal.Event) error
+	SessionByToken(ctx context.Context, hash string, now time.Time) (*helpportal.Session, *helpportal.User, error)
+	TouchSession(ctx context.Context, id int64, seen, idleUntil time.Time) error
+	Sessions(ctx context.Context, userID int64, now time.Time) ([]*helpportal.Session, error)
+	EndSession(ctx context.Context, hash string, ev *helpportal.Event) error
+	RevokeSession(ctx context.Context, userID, sessionID int64, ev helpportal.Event) error
+	RevokeOtherSessions(ctx context.Context, userID int64, keepHash string, ev helpportal.Event) error
+	RotateSession(ctx context.Context, oldHash, newHash string) error
+	Attempts(ctx context.Context, key string, since time.Time) (int, time.Time, error)
+	AddAttempt(ctx context.Context, at time.Time, keep time.Duration, keys ...string) error
+	AddEvent(ctx context.Context, ev helpportal.Event) error
+	Events(ctx context.Context, userID int64, limit int) ([]helpportal.Event, error)
+}
+
+// Token lifetimes.
+const (
+	resetTTL  = time.Hour
+	inviteTTL = 7 * 24 * time.Hour
+	emailTTL  = 24 * time.Hour
+)
+
+// Throttling: failures counted per account and per IP in a sliding window, held in the
+// store so every instance sees them.
+const (
+	throttleWindow  = 15 * time.Minute
+	accountFailures = 5
+	ipFailures      = 20
+	resetsPerAddr   = 3 // mails to one address per hour
+	resetsPerIP     = 10
+)
+
+// throttled reports how long the caller must wait, or 0. Past the limit each further failure
+// doubles the wait (30 s, 1 min, 2 min …, at most the window), and failures age out of the
+// window, so an attacker can slow an account's sign-ins but never lock its owner out for good.
+func (s *Server) throttled(ctx context.Context, key string, limit int) (time.Duration, error) {
+	now := s.now()
+	n, last, err := s.accounts.Attempts(ctx, key, now.Add(-throttleWindow))
+	if err != nil || n < limit {
+		return 0, err
+	}
+	wait := min(30*time.Second<<min(n-limit, 10), throttleWindow)
+	if until := last.Add(wait); until.After(now) {
+		return until.Sub(now), nil
+	}
+	return 0, nil
+}
+
+func tooMany(w http.ResponseWriter, wait time.Duration) error {
+	secs := int(wait.Seconds()) + 1
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	return helpportal.Errorf(helpportal.ETOOMANY, "Too many attempts. Please wait %s and try again, or reset your password.", humanWait(secs))
+}
+
+func humanWait(secs int) string {
+	if secs < 90 {
+		return fmt.Sprintf("%d seconds", secs)
+	}
+	return fmt.Sprintf("%d minutes", (secs+59)/60)
+}
+
+// noStore marks account pages as never to be cached by browsers or proxies.
+func noStore(w http.ResponseWriter) { w.Header().Set("Cache-Control", "no-store") }
+
+// requireUser sends anonymous visitors to sign in and back.
+func (s *Server) requireUser(w http.ResponseWriter, r *http.Request) *signedIn {
+	si := current(r)
+	if si == nil {
+		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+	}
+	return si
+}
+
+// safeNext accepts only local paths, so a sign-in link cannot send people elsewhere.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.ContainsAny(next, "\\\r\n\t") || !utf8.ValidString(next) || len(next) > 512 {
+		return "/account"
+	}
+	if u, err := url.Parse(next); err != nil || u.Host != "" || u.Scheme != "" {
+		return "/account"
+	}
+	return next
+}
+
+// formValue returns a trimmed form field, refusing over-long values with a message.
+func formValue(r *http.Request, name string, limit int) (string, error) {
+	v := r.PostForm.Get(name)
+	if len(v) > limit {
+		return "", helpportal.Errorf(helpportal.EINVALID, "The %s field is too long.", strings.ReplaceAll(name, "_", " "))
+	}
+	return v, nil
+}
+
+// maxPasswordBytes bounds what a password field may carry before hashing is even considered.
+const maxPasswordBytes = 4096
+
+// compose builds a mail from a template for the outbox.
+func (s *Server) compose(to string, kind mail.Kind, data map[string]string) (*helpportal.OutgoingMail, error) {
+	m, err := mail.Compose(mail.Site{Name: s.site.Name, BaseURL: s.site.BaseURL}, to, kind, data)
+	if err != nil {
+		return nil, err
+	}
+	return &helpportal.OutgoingMail{To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML, MessageID: m.MessageID}, nil
+}
+
+func (s *Server) wakeMail() {
+	if s.mailer != nil {
+		s.mailer.Wake()
+	}
+}
+
+// newSession signs u in: a fresh token, its hash stored, the cookie set.
+func (s *Server) newSession(w http.ResponseWriter, r *http.Request, u *helpportal.User, remember bool) error {
+	token, hash := auth.NewToken()
+	now := s.now()
+	sess := &helpportal.Session{UserID: u.ID, TokenHash: hash, CreatedAt: now, LastSeenAt: now, IdleUntil: now.Add(sessionIdle),
+		ExpiresAt: now.Add(sessionAbsolute), Remember: remember, IP: clientIP(r), UserAgent: event(r, 0, "").UserAgent}
+	if remember {
+		sess.IdleUntil, sess.ExpiresAt = now.Add(sessionRemember), now.Add(sessionRemember)
+	}
+	if err := s.accounts.CreateSession(r.Context(), sess, event(r, u.ID, helpportal.EventSignIn)); err != nil {
+		return err
+	}
+	s.setSessionCookie(w, token, remember)
+	return nil
+}
+
+// formPage is the data of every account form page.
+type formPage struct {
+	layout
+	Error   string
+	Notice  string
+	Values  map[string]string
+	Fields  map[string]string // per-field errors
+	User    *helpportal.User
+	Purpose string
+	Token   string
+	Next    string
+}
+
+func (s *Server) formPage(r *http.Request, title string) formPage {
+	p := formPage{layout: s.layout(r, title, ""), Values: map[string]string{}, Fields: map[string]string{}}
+	p.NoIndex = true
+	if si := current(r); si != nil {
+		p.User = si.user
+	}
+	return p
+}
+
+// renderForm renders an account page with the status the outcome deserves.
+func (s *Server) renderForm(w http.ResponseWriter, r *http.Request, name string, status int, p any) {
+	noStore(w)
+	res, err := s.html(name, status, p)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", res.ctype)
+	w.WriteHeader(status)
+	w.Write(res.body)
+}
