@@ -196,10 +196,10 @@ func (db *DB) RelatedArticles(ctx context.Context, v helpportal.Viewer, a *helpp
 		cand = append(cand, `SELECT article_id FROM (SELECT article_id FROM article_tags WHERE tag = ? AND article_id <> ? ORDER BY article_id DESC LIMIT 50)`)
 		args = append(args, t, a.ID)
 	}
-	shared := "0"
+	shared := "" // an ORDER BY term, when there are tags to share
 	var sharedArgs []any
 	if len(tags) > 0 {
-		shared = `(SELECT count(*) FROM article_tags t WHERE t.article_id = a.id AND t.tag IN (` + placeholders(len(tags)) + `))`
+		shared = `(SELECT count(*) FROM article_tags t WHERE t.article_id = a.id AND t.tag IN (` + placeholders(len(tags)) + `)) DESC, `
 		for _, t := range tags {
 			sharedArgs = append(sharedArgs, t)
 		}
@@ -207,7 +207,7 @@ func (db *DB) RelatedArticles(ctx context.Context, v helpportal.Viewer, a *helpp
 	q := `WITH cand(id) AS MATERIALIZED (` + strings.Join(cand, " UNION ") + `)
 		SELECT ` + listCols + ` FROM cand CROSS JOIN articles a CROSS JOIN categories c
 		WHERE a.id = cand.id AND c.id = a.category_id AND ` + vis + `
-		ORDER BY ` + shared + ` DESC, a.category_id = ? DESC, a.views DESC, a.id
+		ORDER BY ` + shared + `a.category_id = ? DESC, a.views DESC, a.id
 		LIMIT ?`
 	args = append(args, visArgs...)
 	args = append(args, sharedArgs...)

@@ -222,6 +222,12 @@ func TestRelatedViewsVotes(t *testing.T) {
 	if strings.Join(got, ",") != "two-tags,one-tag,same-cat" {
 		t.Errorf("related = %v", got)
 	}
+	// An article without tags is related by its category alone.
+	untagged := mustArticle(t, db, &helpportal.Article{Slug: "untagged", Title: "Untagged", CategoryID: b1.ID})
+	rel, err = db.RelatedArticles(ctx, helpportal.Anonymous, untagged, 5)
+	if err != nil || len(rel) != 3 {
+		t.Errorf("related to an untagged article: %d, %v", len(rel), err)
+	}
 	if err := db.AddViews(ctx, map[int64]int64{base.ID: 5, 9999: 1}); err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ const (
 // securityHeaders sets the headers every response carries. Scripts and styles come only
 // from our own files, so the policy needs no 'unsafe-inline'. Framing is refused by
 // frame-ancestors, which every current browser honours, so X-Frame-Options is left out.
-func securityHeaders(next http.Handler) http.Handler {
+func securityHeaders(next http.Handler, https bool) http.Handler {
 	const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; " +
 		"frame-src https://www.youtube-nocookie.com https://player.vimeo.com; object-src 'none'; " +
 		"base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
@@ -29,6 +29,9 @@ func securityHeaders(next http.Handler) http.Handler {
 		"X-Content-Type-Options":  {"nosniff"},
 		"Referrer-Policy":         {"strict-origin-when-cross-origin"},
 		"Permissions-Policy":      {"camera=(), microphone=(), geolocation=()"},
+	}
+	if https { // browsers must never fall back to plain HTTP for this host
+		headers["Strict-Transport-Security"] = []string{"max-age=63072000; includeSubDomains"}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()

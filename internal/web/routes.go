@@ -60,6 +60,6 @@ func (s *Server) routes() http.Handler {
 	h = http.NewCrossOriginProtection().Handler(h)
 	h = s.checkInput(h)
 	h = s.recoverer(h)
-	h = securityHeaders(h)
+	h = securityHeaders(h, s.secure())
 	return h
 }
