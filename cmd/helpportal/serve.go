@@ -65,9 +65,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 		return err
 	}
 	mailer := mail.NewWorker(db, sender, mail.WorkerConfig{From: cfg.MailFrom}, log)
-	// Argon2id with 19 MiB per hash: two at a time per core bounds the memory a flood of
-	// sign-ins can take (about 80 MiB on two cores), and a short queue turns the rest into 429s.
-	hasher := auth.NewHasher(auth.DefaultParams(), 2*runtime.GOMAXPROCS(0), 64)
+	// Argon2id is CPU-bound for tens of milliseconds and takes 19 MiB: hashing on all but
+	// one core keeps a flood of sign-ins from starving page views, and a short queue turns
+	// the rest of the flood into 429s instead of memory.
+	hasher := auth.NewHasher(auth.DefaultParams(), max(1, runtime.GOMAXPROCS(0)-1), 32)
 	srv, err := web.New(web.Config{Site: cfg.Site, Store: db, Logger: log, Accounts: db, Hasher: hasher,
 		Policy: auth.DefaultPolicy(), Mailer: mailer})
 	if err != nil {

@@ -187,3 +187,30 @@ func (s *Server) renderForm(w http.ResponseWriter, r *http.Request, name string,
 	w.WriteHeader(status)
 	w.Write(res.body)
 }
+
+// hashGate admits a bounded number of requests that will hash a password. The rest wait
+// up to two seconds for a place and are then turned away with 429 and a few bytes, before
+// any SQL or template work. The wait is the point: a flood's clients each hold a connection
+// and wait instead of retrying at full speed, so a sign-in flood cannot starve page views.
+func (s *Server) hashGate(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case s.gate <- struct{}{}:
+		default:
+			t := time.NewTimer(2 * time.Second)
+			defer t.Stop()
+			select {
+			case s.gate <- struct{}{}:
+			case <-t.C:
+				w.Header().Set("Retry-After", "5")
+				w.Header().Set("Cache-Control", "no-store")
+				http.Error(w, "Too many sign-in attempts right now. Please try again in a few seconds.", http.StatusTooManyRequests)
+				return
+			case <-r.Context().Done():
+				return
+			}
+		}
+		defer func() { <-s.gate }()
+		next(w, r)
+	}
+}

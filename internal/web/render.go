@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
+	"time"
 
 	"helpportal"
 )
@@ -40,12 +41,35 @@ func (s *Server) layout(r *http.Request, title, description string) layout {
 	if si := current(r); si != nil {
 		l.Account = si.user
 	}
-	anns, err := s.store.ActiveAnnouncements(r.Context(), s.now())
-	if err != nil {
-		s.log.Warn("active announcements", "err", err)
-	}
-	l.Announcements = anns
+	l.Announcements = s.activeAnnouncements(r)
 	return l
+}
+
+type cachedAnnouncements struct {
+	seq  int64
+	at   time.Time
+	list []*helpportal.Announcement
+}
+
+// activeAnnouncements is the breaking bar's content, which every uncached page shows: kept
+// until content changes, and at most 10 s so that starts and ends by the clock show soon.
+func (s *Server) activeAnnouncements(r *http.Request) []*helpportal.Announcement {
+	seq, now := s.store.ChangeSeq(), s.now()
+	s.annMu.Lock()
+	c := s.ann
+	s.annMu.Unlock()
+	if c.at.IsZero() || c.seq != seq || now.Sub(c.at) > 10*time.Second {
+		list, err := s.store.ActiveAnnouncements(r.Context(), now)
+		if err != nil {
+			s.log.Warn("active announcements", "err", err)
+			return c.list
+		}
+		c = cachedAnnouncements{seq: seq, at: now, list: list}
+		s.annMu.Lock()
+		s.ann = c
+		s.annMu.Unlock()
+	}
+	return c.list
 }
 
 func jsonLD(v any) template.JS {

@@ -69,6 +69,9 @@ type Server struct {
 	policy   auth.Policy
 	mailer   interface{ Wake() }
 	bg       sync.WaitGroup // work that outlives its request
+	gate     chan struct{}  // requests that may hash a password at once
+	annMu    sync.Mutex
+	ann      cachedAnnouncements
 	treesMu  sync.Mutex
 	trees    map[helpportal.Role]cachedTree
 }
@@ -93,6 +96,7 @@ func New(cfg Config) (*Server, error) {
 		hasher:   cfg.Hasher,
 		policy:   cfg.Policy,
 		mailer:   cfg.Mailer,
+		gate:     make(chan struct{}, 16),
 	}
 	if s.accounts != nil && s.hasher == nil {
 		return nil, fmt.Errorf("web: the client area needs a password hasher")
