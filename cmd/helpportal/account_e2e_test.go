@@ -219,6 +219,43 @@ func TestAccountJourneys(t *testing.T) {
 		}
 	}
 
+	// Sessions: the client sees the phone and the three sign-ins above, and signs each out.
+	_, sec := client.get("/account/security")
+	ids := regexp.MustCompile(`/account/sessions/(\d+)/revoke`).FindAllStringSubmatch(sec, -1)
+	if len(ids) != 4 || !strings.Contains(sec, "This device") {
+		t.Fatalf("security page lists %d other sessions", len(ids))
+	}
+	for _, id := range ids {
+		if res, _ := client.post("/account/sessions/"+id[1]+"/revoke", nil); res.StatusCode != 303 {
+			t.Errorf("revoke = %d", res.StatusCode)
+		}
+	}
+	if res, _ := phone.get("/account"); res.StatusCode != 303 {
+		t.Errorf("revoked session still works: %d", res.StatusCode)
+	}
+	phone.post("/login", url.Values{"email": {"client@example.com"}, "password": {strongPassword}})
+
+	// Email change: current password required, confirmed from the new address, notice to the old.
+	if res, _ := client.post("/account/email", url.Values{"email": {"casey@example.org"}, "current_password": {"nope nope nope nope"}}); res.StatusCode != 400 {
+		t.Errorf("email change with a wrong password = %d", res.StatusCode)
+	}
+	if res, _ := client.post("/account/email", url.Values{"email": {"casey@example.org"}, "current_password": {strongPassword}}); res.StatusCode != 303 {
+		t.Fatalf("email change = %d", res.StatusCode)
+	}
+	link, _ = box.waitMail(t, "casey@example.org", "confirm")
+	client.get(pathOf(t, link))
+	if res, _ := client.post(pathOf(t, link), nil); res.StatusCode != 303 {
+		t.Fatalf("confirm email = %d", res.StatusCode)
+	}
+	box.waitMail(t, "client@example.com", "email address")
+	if res, _ := newBrowser(t, base).post("/login", url.Values{"email": {"casey@example.org"}, "password": {strongPassword}}); res.StatusCode != 303 {
+		t.Fatalf("sign in with the new address = %d", res.StatusCode)
+	}
+	client.post("/account/email", url.Values{"email": {"client@example.com"}, "current_password": {strongPassword}})
+	link, _ = box.waitMail(t, "client@example.com", "confirm")
+	client.post(pathOf(t, link), nil)
+	box.waitMail(t, "casey@example.org", "email address")
+
 	// Change password: wrong current, weak new, then success, which ends the other sessions
 	// and mails a notice.
 	res, _ = client.post("/account/password", url.Values{"current_password": {"wrong password entirely"}, "new_password": {"another fine long passphrase"}})
