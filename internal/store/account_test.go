@@ -169,10 +169,75 @@ func TestOutboxLeases(t *testing.T) {
 	if len(c) != 2 {
 		t.Errorf("after lease expiry: %d", len(c))
 	}
+	row, _ := store.StoreExec(db, `UPDATE mail_outbox SET subject = subject WHERE id = ? AND text_body = ''`, a[0].ID)
+	if n, _ := row.RowsAffected(); n != 1 {
+		t.Error("a delivered mail keeps its body, and the link in it")
+	}
 	if err := db.ReleaseMail(ctx, []int64{c[0].ID}); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := db.OutboxDepth(ctx); n != 2 {
 		t.Errorf("depth = %d", n)
+	}
+}
+
+// TestAdmitIsAtomic: a burst of concurrent attempts cannot pass a limit together.
+func TestAdmitIsAtomic(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.MustOpen(t)
+	now := time.Now()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	admitted := 0
+	for range 16 {
+		wg.Go(func() {
+			ok, err := db.Admit(ctx, "k", now, 15*time.Minute, func(n int, _ time.Time) bool { return n < 5 })
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				mu.Lock()
+				admitted++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if admitted != 5 {
+		t.Errorf("admitted %d of 16, want 5", admitted)
+	}
+	if err := db.ForgetAttempt(ctx, "k", now); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, _ := db.Attempts(ctx, "k", now.Add(-time.Minute)); n != 0 { // all five share the millisecond
+		t.Errorf("after forgetting one: %d", n)
+	}
+}
+
+// TestNewPasswordClearsThrottleAndPendingChanges: a reset is the owner's way out of
+// throttling, and kills a pending email change made with the old password.
+func TestNewPasswordClearsThrottleAndPendingChanges(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.MustOpen(t)
+	u := mustUser(t, db, "d@example.com")
+	db.AddAttempt(ctx, time.Now(), time.Hour, "login:acct:d@example.com", "login:acct:d@example.com")
+	db.CreateToken(ctx, u.ID, helpportal.TokenEmail, "em", "evil@example.com", time.Hour, nil, nil)
+	if err := db.ChangePassword(ctx, u.ID, store.PasswordChange{Hash: "new", EndSessions: true,
+		Event: helpportal.Event{UserID: u.ID, Kind: helpportal.EventPasswordReset}}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, _ := db.Attempts(ctx, "login:acct:d@example.com", time.Now().Add(-time.Hour)); n != 0 {
+		t.Errorf("%d failed attempts survive the new password", n)
+	}
+	if _, _, _, err := db.TokenUser(ctx, "em", helpportal.TokenEmail); helpportal.ErrorCode(err) != helpportal.ENOTFOUND {
+		t.Errorf("pending email change survives the new password: %v", err)
+	}
+	// A disabled account cannot be revived by a link.
+	db.CreateToken(ctx, u.ID, helpportal.TokenReset, "rs", "", time.Hour, nil, nil)
+	if _, err := store.StoreExec(db, `UPDATE users SET status = 'disabled' WHERE id = ?`, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := db.TokenUser(ctx, "rs", helpportal.TokenReset); helpportal.ErrorCode(err) != helpportal.ENOTFOUND {
+		t.Errorf("a disabled account's link still works: %v", err)
 	}
 }

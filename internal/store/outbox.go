@@ -55,7 +55,9 @@ func (db *DB) ClaimMail(ctx context.Context, now time.Time, n int, lease time.Du
 // MailSent marks a message delivered.
 func (db *DB) MailSent(ctx context.Context, id int64, at time.Time) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE mail_outbox SET sent_at = ?, lease_until = 0, attempts = attempts + 1 WHERE id = ?`, at.UnixMilli(), id)
+		// A delivered mail's body holds a live link; the database keeps no copy of it.
+		_, err := tx.ExecContext(ctx, `UPDATE mail_outbox SET sent_at = ?, lease_until = 0, attempts = attempts + 1,
+			text_body = '', html_body = '' WHERE id = ?`, at.UnixMilli(), id)
 		return err
 	})
 }
@@ -65,6 +67,9 @@ func (db *DB) MailFailed(ctx context.Context, id int64, next time.Time, reason s
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE mail_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?,
 			gave_up = ?, lease_until = 0 WHERE id = ?`, next.UnixMilli(), truncateReason(reason), giveUp, id)
+		if err == nil && giveUp {
+			_, err = tx.ExecContext(ctx, `UPDATE mail_outbox SET text_body = '', html_body = '' WHERE id = ?`, id)
+		}
 		return err
 	})
 }

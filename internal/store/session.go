@@ -135,6 +135,40 @@ func (db *DB) Attempts(ctx context.Context, key string, since time.Time) (int, t
 	return n, fromMillis(last.Int64), translate(err)
 }
 
+// Admit counts one attempt under key at now, unless allow, shown the attempts within the
+// window before this one (how many, and the newest's time), refuses it. Checking and
+// counting in one write transaction means concurrent attempts cannot all slip past a limit.
+func (db *DB) Admit(ctx context.Context, key string, now time.Time, window time.Duration, allow func(n int, last time.Time) bool) (bool, error) {
+	ok := false
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		var last sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT count(*), max(at) FROM attempts WHERE key = ? AND at > ?`,
+			key, now.Add(-window).UnixMilli()).Scan(&n, &last); err != nil {
+			return err
+		}
+		if ok = allow(n, fromMillis(last.Int64)); !ok {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM attempts WHERE key = ? AND at < ?`, key, now.Add(-2*window).UnixMilli()); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO attempts (key, at) VALUES (?, ?)`, key, now.UnixMilli())
+		return err
+	})
+	return ok, err
+}
+
+// ForgetAttempt takes back one attempt counted under key at the time (it succeeded).
+func (db *DB) ForgetAttempt(ctx context.Context, key string, at time.Time) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		// Attempts of one key in the same millisecond are indistinguishable; taking back both
+		// errs on the owner's side.
+		_, err := tx.ExecContext(ctx, `DELETE FROM attempts WHERE key = ? AND at = ?`, key, at.UnixMilli())
+		return err
+	})
+}
+
 // AddAttempt counts one attempt under each key, pruning what is older than keep.
 func (db *DB) AddAttempt(ctx context.Context, at time.Time, keep time.Duration, keys ...string) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {

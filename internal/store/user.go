@@ -98,6 +98,7 @@ type PasswordChange struct {
 	Hash        string
 	EndSessions bool   // end the user's sessions…
 	Keep        string // …except the one with this token hash ("" ends them all)
+	OldSession  string // when set, this session's token hash is replaced by Keep
 	Notice      *helpportal.OutgoingMail
 	Event       helpportal.Event
 }
@@ -109,7 +110,23 @@ func (db *DB) ChangePassword(ctx context.Context, userID int64, c PasswordChange
 }
 
 func (db *DB) setPassword(ctx context.Context, tx *sql.Tx, userID int64, c PasswordChange) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, status = 'active' WHERE id = ?`, c.Hash, userID); err != nil {
+	// An invited account becomes active; a disabled one stays disabled whatever link is used.
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?,
+		status = CASE status WHEN 'invited' THEN 'active' ELSE status END WHERE id = ?`, c.Hash, userID); err != nil {
+		return err
+	}
+	if c.OldSession != "" { // this browser's session gets a new token in the same transaction
+		res, err := tx.ExecContext(ctx, `UPDATE sessions SET token_hash = ? WHERE token_hash = ? AND user_id = ?`, c.Keep, c.OldSession, userID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return helpportal.Errorf(helpportal.EUNAUTHORIZED, "Your session has ended; please sign in again.")
+		}
+	}
+	// A new password is a way out of throttling: failed sign-ins against the account are
+	// forgotten, so an attacker cannot keep its owner out after a reset.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM attempts WHERE key = 'login:acct:' || (SELECT email FROM users WHERE id = ?)`, userID); err != nil {
 		return err
 	}
 	if c.EndSessions {
@@ -117,8 +134,10 @@ func (db *DB) setPassword(ctx context.Context, tx *sql.Tx, userID int64, c Passw
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE tokens SET used_at = ? WHERE user_id = ? AND purpose = ? AND used_at = 0`,
-		db.now().UnixMilli(), userID, helpportal.TokenReset); err != nil {
+	// Open reset links and pending email changes die with the old password: whoever knew it
+	// must not finish an email change the owner never wanted.
+	if _, err := tx.ExecContext(ctx, `UPDATE tokens SET used_at = ? WHERE user_id = ? AND purpose IN (?, ?) AND used_at = 0`,
+		db.now().UnixMilli(), userID, helpportal.TokenReset, helpportal.TokenEmail); err != nil {
 		return err
 	}
 	if c.Notice != nil {
@@ -191,9 +210,12 @@ func (db *DB) tokenUser(ctx context.Context, q rowQuerier, hash string, purposes
 	if err != nil {
 		return nil, "", "", translate(err)
 	}
-	u, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, userID))
+	u, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ? AND status <> 'disabled'`, userID))
+	if err == sql.ErrNoRows {
+		return nil, "", "", helpportal.Errorf(helpportal.ENOTFOUND, "This link has expired, has already been used, or is not valid.")
+	}
 	if err != nil {
-		return nil, "", "", notFoundUser(err)
+		return nil, "", "", translate(err)
 	}
 	return u, data, purpose, nil
 }

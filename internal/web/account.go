@@ -35,6 +35,8 @@ type Accounts interface {
 	RevokeOtherSessions(ctx context.Context, userID int64, keepHash string, ev helpportal.Event) error
 	RotateSession(ctx context.Context, oldHash, newHash string) error
 	Attempts(ctx context.Context, key string, since time.Time) (int, time.Time, error)
+	Admit(ctx context.Context, key string, now time.Time, window time.Duration, allow func(n int, last time.Time) bool) (bool, error)
+	ForgetAttempt(ctx context.Context, key string, at time.Time) error
 	AddAttempt(ctx context.Context, at time.Time, keep time.Duration, keys ...string) error
 	AddEvent(ctx context.Context, ev helpportal.Event) error
 	Events(ctx context.Context, userID int64, limit int) ([]helpportal.Event, error)
@@ -57,20 +59,31 @@ const (
 	resetsPerIP     = 10
 )
 
-// throttled reports how long the caller must wait, or 0. Past the limit each further failure
-// doubles the wait (30 s, 1 min, 2 min …, at most the window), and failures age out of the
-// window, so an attacker can slow an account's sign-ins but never lock its owner out for good.
-func (s *Server) throttled(ctx context.Context, key string, limit int) (time.Duration, error) {
-	now := s.now()
-	n, last, err := s.accounts.Attempts(ctx, key, now.Add(-throttleWindow))
-	if err != nil || n < limit {
-		return 0, err
+// waitFor is how long to wait after n failures within the window, the newest at last: 0
+// under the limit; past it each further failure doubles the wait (30 s, 1 min, 2 min …, at
+// most the window). Failures age out of the window, so an attacker can slow an account's
+// sign-ins but never lock its owner out for good (and a password reset clears them).
+func waitFor(n, limit int, last, now time.Time) time.Duration {
+	if n < limit {
+		return 0
 	}
 	wait := min(30*time.Second<<min(n-limit, 10), throttleWindow)
 	if until := last.Add(wait); until.After(now) {
-		return until.Sub(now), nil
+		return until.Sub(now)
 	}
-	return 0, nil
+	return 0
+}
+
+// admit counts an attempt under key unless the key is throttled, in which case it returns
+// how long to wait. Check and count happen in one transaction, so a burst of concurrent
+// attempts cannot all pass the limit.
+func (s *Server) admit(ctx context.Context, key string, limit int, now time.Time) (time.Duration, error) {
+	var wait time.Duration
+	_, err := s.accounts.Admit(ctx, key, now, throttleWindow, func(n int, last time.Time) bool {
+		wait = waitFor(n, limit, last, now)
+		return wait == 0
+	})
+	return wait, err
 }
 
 func tooMany(w http.ResponseWriter, wait time.Duration) error {
@@ -89,11 +102,19 @@ func humanWait(secs int) string {
 // noStore marks account pages as never to be cached by browsers or proxies.
 func noStore(w http.ResponseWriter) { w.Header().Set("Cache-Control", "no-store") }
 
-// requireUser sends anonymous visitors to sign in and back.
+// requireUser sends anonymous visitors to sign in and back. A form posted without a
+// session comes back to the page the form lives on, since its address answers only POST.
 func (s *Server) requireUser(w http.ResponseWriter, r *http.Request) *signedIn {
 	si := current(r)
 	if si == nil {
-		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		next := r.URL.RequestURI()
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			next = "/account"
+			if strings.HasPrefix(r.URL.Path, "/account/password") || strings.HasPrefix(r.URL.Path, "/account/sessions") {
+				next = "/account/security"
+			}
+		}
+		http.Redirect(w, r, "/login?next="+url.QueryEscape(next), http.StatusSeeOther)
 	}
 	return si
 }

@@ -126,6 +126,12 @@ func (s *Server) handleInvite(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if si := current(r); si != nil { // someone else signed in on this browser is signed out
+		if err := s.accounts.EndSession(r.Context(), si.session.TokenHash, nil); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
 	if err := s.newSession(w, r, u, false); err != nil {
 		s.fail(w, r, err)
 		return

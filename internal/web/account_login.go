@@ -53,17 +53,24 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	now := s.now()
 	acctKey, ipKey := "login:acct:"+norm, "login:ip:"+clientIP(r)
+	// Every attempt is counted before the password is checked; a success takes it back.
 	for _, k := range []struct {
 		key   string
 		limit int
 	}{{acctKey, accountFailures}, {ipKey, ipFailures}} {
-		wait, err := s.throttled(ctx, k.key, k.limit)
+		wait, err := s.admit(ctx, k.key, k.limit, now)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		if wait > 0 {
+			if k.key == ipKey { // the account's attempt was counted; this one never ran
+				if err := s.accounts.ForgetAttempt(ctx, acctKey, now); err != nil {
+					s.log.Warn("forget attempt", "err", err)
+				}
+			}
 			err := tooMany(w, wait)
 			p.Error = helpportal.ErrorMessage(err)
 			s.renderForm(w, r, "login", http.StatusTooManyRequests, p)
@@ -78,17 +85,13 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		ok = ok && u.Status == helpportal.UserActive
 	case err == nil || helpportal.ErrorCode(err) == helpportal.ENOTFOUND:
 		s.hasher.VerifyDummy(ctx, password) // the same time as a real check
-		err = nil
+		u, err = nil, nil
 	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	if !ok {
-		if err := s.accounts.AddAttempt(ctx, s.now(), throttleWindow, acctKey, ipKey); err != nil {
-			s.fail(w, r, err)
-			return
-		}
 		if u != nil {
 			if err := s.accounts.AddEvent(ctx, event(r, u.ID, helpportal.EventSignInFailed)); err != nil {
 				s.log.Warn("log failed sign-in", "err", err)
@@ -97,6 +100,9 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		p.Error = loginFailed
 		s.renderForm(w, r, "login", http.StatusUnauthorized, p)
 		return
+	}
+	if err := s.accounts.ForgetAttempt(ctx, ipKey, now); err != nil {
+		s.log.Warn("forget attempt", "err", err)
 	}
 	newHash := ""
 	if rehash {

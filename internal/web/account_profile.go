@@ -98,8 +98,8 @@ func (s *Server) handleAccountEmail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pw, _ := formValue(r, "current_password", maxPasswordBytes)
-	acctKey := "login:acct:" + si.user.Email
-	if wait, err := s.throttled(ctx, acctKey, accountFailures); err != nil || wait > 0 {
+	acctKey, now := "login:acct:"+si.user.Email, s.now()
+	if wait, err := s.admit(ctx, acctKey, accountFailures, now); err != nil || wait > 0 {
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -112,13 +112,12 @@ func (s *Server) handleAccountEmail(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if !ok {
-		if err := s.accounts.AddAttempt(ctx, s.now(), throttleWindow, acctKey, "login:ip:"+clientIP(r)); err != nil {
-			s.fail(w, r, err)
-			return
-		}
+	if !ok { // counted above, like a failed sign-in
 		bad(http.StatusBadRequest, "current_password", "the current password is not correct.")
 		return
+	}
+	if err := s.accounts.ForgetAttempt(ctx, acctKey, now); err != nil {
+		s.log.Warn("forget attempt", "err", err)
 	}
 	token, hash := auth.NewToken()
 	m, err := s.compose(email, mail.KindEmailConfirm, map[string]string{"name": si.user.Name, "link": s.site.BaseURL + "/account/email/" + token})

@@ -52,21 +52,17 @@ func (s *Server) handleForgot(w http.ResponseWriter, r *http.Request) {
 		s.renderForm(w, r, "forgot", http.StatusTooManyRequests, p)
 		return
 	}
-	if err := s.accounts.AddAttempt(r.Context(), s.now(), time.Hour, ipKey); err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	ua, ip := r.UserAgent(), clientIP(r)
 	s.background(func(ctx context.Context) { s.sendReset(ctx, email, ip, ua) })
 	p.Notice = forgotSent
 	s.renderForm(w, r, "forgot", http.StatusOK, p)
 }
 
-// windowLimit is a plain limit of n per hour under key.
+// windowLimit counts an attempt under key unless n were counted in the past hour, in which
+// case it returns how long to wait. Check and count are one transaction.
 func (s *Server) windowLimit(ctx context.Context, key string, n int) (time.Duration, error) {
-	now := s.now()
-	count, _, err := s.accounts.Attempts(ctx, key, now.Add(-time.Hour))
-	if err != nil || count < n {
+	ok, err := s.accounts.Admit(ctx, key, s.now(), time.Hour, func(count int, _ time.Time) bool { return count < n })
+	if err != nil || ok {
 		return 0, err
 	}
 	return 10 * time.Minute, nil
@@ -92,9 +88,6 @@ func (s *Server) sendReset(ctx context.Context, email, ip, ua string) {
 	if err := s.accounts.CreateToken(ctx, u.ID, helpportal.TokenReset, hash, "", resetTTL, m, &ev); err != nil {
 		s.log.Error("create reset token", "err", err)
 		return
-	}
-	if err := s.accounts.AddAttempt(ctx, s.now(), time.Hour, addrKey); err != nil {
-		s.log.Warn("count reset mail", "err", err)
 	}
 	s.wakeMail()
 }
@@ -125,7 +118,8 @@ func (s *Server) handleResetForm(w http.ResponseWriter, r *http.Request) {
 		s.renderForm(w, r, "reset", http.StatusNotFound, p)
 		return
 	}
-	if _, _, _, err := s.accounts.TokenUser(r.Context(), auth.HashToken(token), helpportal.TokenReset); err != nil {
+	u, _, _, err := s.accounts.TokenUser(r.Context(), auth.HashToken(token), helpportal.TokenReset)
+	if err != nil {
 		if helpportal.ErrorCode(err) != helpportal.ENOTFOUND {
 			s.fail(w, r, err)
 			return
@@ -135,6 +129,7 @@ func (s *Server) handleResetForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.Token = token
+	p.Values["email"] = u.Email // for password managers, which file the new password under it
 	s.renderForm(w, r, "reset", http.StatusOK, p)
 }
 
@@ -153,6 +148,9 @@ func (s *Server) handleReset(w http.ResponseWriter, r *http.Request) {
 	p.Token = token
 	hash := auth.HashToken(token)
 	u, _, _, err := s.accounts.TokenUser(r.Context(), hash, helpportal.TokenReset)
+	if u != nil {
+		p.Values["email"] = u.Email
+	}
 	if err != nil {
 		p.Invalid = helpportal.ErrorCode(err) == helpportal.ENOTFOUND
 		if !p.Invalid {

@@ -111,16 +111,13 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, "current_password", "enter your current password.")
 		return
 	}
-	acctKey, ipKey := "login:acct:"+si.user.Email, "login:ip:"+clientIP(r)
-	if wait, err := s.throttled(ctx, acctKey, accountFailures); err != nil || wait > 0 {
-		if err == nil {
-			err = tooMany(w, wait)
-		}
-		if helpportal.ErrorCode(err) != helpportal.ETOOMANY {
+	acctKey := "login:acct:" + si.user.Email
+	if wait, err := s.admit(ctx, acctKey, accountFailures, s.now()); err != nil || wait > 0 {
+		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		fail(http.StatusTooManyRequests, "current_password", helpportal.ErrorMessage(err))
+		fail(http.StatusTooManyRequests, "current_password", helpportal.ErrorMessage(tooMany(w, wait)))
 		return
 	}
 	ok, _, err := s.hasher.Verify(ctx, currentPW, si.user.PasswordHash)
@@ -128,11 +125,7 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if !ok {
-		if err := s.accounts.AddAttempt(ctx, s.now(), throttleWindow, acctKey, ipKey); err != nil {
-			s.fail(w, r, err)
-			return
-		}
+	if !ok { // counted above, like a failed sign-in
 		fail(http.StatusBadRequest, "current_password", "the current password is not correct.")
 		return
 	}
@@ -155,14 +148,10 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	// A new token for this session: whoever held the old one is out.
+	// A new token for this session, in the same transaction as the new password.
 	token, newHash := auth.NewToken()
-	if err := s.accounts.RotateSession(ctx, si.session.TokenHash, newHash); err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	if err := s.accounts.ChangePassword(ctx, si.user.ID, store.PasswordChange{Hash: hash, EndSessions: others, Keep: newHash,
-		Notice: notice, Event: event(r, si.user.ID, helpportal.EventPasswordChanged)}); err != nil {
+		OldSession: si.session.TokenHash, Notice: notice, Event: event(r, si.user.ID, helpportal.EventPasswordChanged)}); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -95,7 +95,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.log.Error("panic", "path", r.URL.Path, "panic", v)
+				s.log.Error("panic", "path", logPath(r), "panic", v)
 				s.fail(w, r, helpportal.Errorf(helpportal.EINTERNAL, "panic"))
 			}
 		}()

@@ -165,6 +165,9 @@ type errorPage struct {
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	s.logError(r, err)
 	status := statusOf(err)
+	if status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", "5")
+	}
 	if strings.HasPrefix(r.URL.Path, "/api/") {
 		writeJSON(w, status, map[string]any{"error": map[string]string{"code": codeOf(err), "message": messageOf(err)}})
 		return
