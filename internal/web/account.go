@@ -86,6 +86,32 @@ func (s *Server) admit(ctx context.Context, key string, limit int, now time.Time
 	return wait, err
 }
 
+// verifyCurrent checks the signed-in user's current password for a sensitive change,
+// counted like a sign-in attempt. A refusal comes back as an *Error for the form (ETOOMANY
+// with Retry-After set, or EINVALID); any other error is for s.fail.
+func (s *Server) verifyCurrent(w http.ResponseWriter, r *http.Request, si *signedIn, password string) error {
+	if password == "" {
+		return helpportal.Errorf(helpportal.EINVALID, "enter your current password.")
+	}
+	ctx, now := r.Context(), s.now()
+	acctKey := "login:acct:" + si.user.Email
+	wait, err := s.admit(ctx, acctKey, accountFailures, now)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		return tooMany(w, wait)
+	}
+	ok, _, err := s.hasher.Verify(ctx, password, si.user.PasswordHash)
+	if err != nil {
+		return err
+	}
+	if !ok { // stays counted, like a failed sign-in
+		return helpportal.Errorf(helpportal.EINVALID, "the current password is not correct.")
+	}
+	return s.accounts.ForgetAttempt(ctx, acctKey, now)
+}
+
 func tooMany(w http.ResponseWriter, wait time.Duration) error {
 	secs := int(wait.Seconds()) + 1
 	w.Header().Set("Retry-After", strconv.Itoa(secs))

@@ -98,26 +98,14 @@ func (s *Server) handleAccountEmail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pw, _ := formValue(r, "current_password", maxPasswordBytes)
-	acctKey, now := "login:acct:"+si.user.Email, s.now()
-	if wait, err := s.admit(ctx, acctKey, accountFailures, now); err != nil || wait > 0 {
-		if err != nil {
+	if err := s.verifyCurrent(w, r, si, pw); err != nil {
+		switch code := helpportal.ErrorCode(err); code {
+		case helpportal.EINVALID, helpportal.ETOOMANY:
+			bad(statusOf(err), "current_password", helpportal.ErrorMessage(err))
+		default:
 			s.fail(w, r, err)
-			return
 		}
-		bad(http.StatusTooManyRequests, "current_password", helpportal.ErrorMessage(tooMany(w, wait)))
 		return
-	}
-	ok, _, err := s.hasher.Verify(ctx, pw, si.user.PasswordHash)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if !ok { // counted above, like a failed sign-in
-		bad(http.StatusBadRequest, "current_password", "the current password is not correct.")
-		return
-	}
-	if err := s.accounts.ForgetAttempt(ctx, acctKey, now); err != nil {
-		s.log.Warn("forget attempt", "err", err)
 	}
 	token, hash := auth.NewToken()
 	m, err := s.compose(email, mail.KindEmailConfirm, map[string]string{"name": si.user.Name, "link": s.site.BaseURL + "/account/email/" + token})

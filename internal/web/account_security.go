@@ -107,26 +107,13 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, "new_password", "the password is too long.")
 		return
 	}
-	if currentPW == "" {
-		fail(http.StatusBadRequest, "current_password", "enter your current password.")
-		return
-	}
-	acctKey := "login:acct:" + si.user.Email
-	if wait, err := s.admit(ctx, acctKey, accountFailures, s.now()); err != nil || wait > 0 {
-		if err != nil {
+	if err := s.verifyCurrent(w, r, si, currentPW); err != nil {
+		switch code := helpportal.ErrorCode(err); code {
+		case helpportal.EINVALID, helpportal.ETOOMANY:
+			fail(statusOf(err), "current_password", helpportal.ErrorMessage(err))
+		default:
 			s.fail(w, r, err)
-			return
 		}
-		fail(http.StatusTooManyRequests, "current_password", helpportal.ErrorMessage(tooMany(w, wait)))
-		return
-	}
-	ok, _, err := s.hasher.Verify(ctx, currentPW, si.user.PasswordHash)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if !ok { // counted above, like a failed sign-in
-		fail(http.StatusBadRequest, "current_password", "the current password is not correct.")
 		return
 	}
 	if err := s.policy.Check(newPW, si.user.Email, si.user.Name, s.site.Name); err != nil {
