@@ -316,6 +316,8 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"serve", "--addr", "nonsense"}, 1, "--addr"},
 		{[]string{"serve", "--base-url", "ftp://x"}, 1, "--base-url"},
 		{[]string{"serve", "--database-url", "mysql://x"}, 1, "--database-url"},
+		{[]string{"serve", "--database-url", "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"}, 1, "127.0.0.1"},
+		{[]string{"migrate", "--database-url", "postgres://nobody@no-such-host.invalid/x?connect_timeout=2"}, 1, "no-such-host.invalid"},
 		{[]string{"serve", "--header-links", "Prices"}, 1, "--header-links"},
 		{[]string{"import"}, 2, "Usage: helpportal import"},
 		{[]string{"import", "/no/such/folder"}, 1, "/no/such/folder is not a folder"},

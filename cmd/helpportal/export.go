@@ -7,7 +7,6 @@ import (
 
 	"helpportal/internal/config"
 	"helpportal/internal/mdfolder"
-	"helpportal/internal/store"
 )
 
 func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -21,7 +20,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.Usage()
 		return errUsage
 	}
-	db, err := store.Open(ctx, cfg.DatabasePath())
+	db, err := openStore(ctx, &cfg)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 
 	"helpportal/internal/config"
 	"helpportal/internal/mdfolder"
-	"helpportal/internal/store"
 )
 
 func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -27,7 +26,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return fmt.Errorf("%s is not a folder", dir)
 	}
-	db, err := store.Open(ctx, cfg.DatabasePath())
+	db, err := openStore(ctx, &cfg)
 	if err != nil {
 		return err
 	}

@@ -16,11 +16,33 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := parse(fs, &cfg, args); err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, cfg.DatabasePath()) // Open applies pending migrations
+	db, err := store.OpenURL(ctx, cfg.DatabaseURL, cfg.DatabasePath())
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	fmt.Fprintf(stdout, "The database %s is up to date.\n", db.Path())
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "The database %s is up to date.\n", db.Location())
 	return nil
+}
+
+// openStore opens the configured store for a command and refuses a PostgreSQL schema older
+// than this binary: migrations there are applied only by `helpportal migrate`, so that
+// instances starting together never race to change the schema.
+func openStore(ctx context.Context, cfg *config.Config) (*store.DB, error) {
+	db, err := store.OpenURL(ctx, cfg.DatabaseURL, cfg.DatabasePath())
+	if err != nil {
+		return nil, err
+	}
+	ok, err := db.SchemaCurrent(ctx)
+	if err == nil && !ok {
+		err = fmt.Errorf("the database schema at %s is older than this helpportal; run `helpportal migrate` first", db.Location())
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
 }

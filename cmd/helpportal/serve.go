@@ -35,7 +35,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	}
 	tuneGC()
 	start := time.Now()
-	db, err := store.Open(ctx, cfg.DatabasePath())
+	db, err := openStore(ctx, &cfg)
 	if err != nil {
 		return err
 	}
@@ -94,7 +94,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	go func() { srv.Run(bg); close(done) }()
 	go func() { mailer.Run(bg); close(mailDone) }()
 
-	fmt.Fprintf(stdout, "Helpportal is ready on %s (started in %s; data in %s)\n", cfg.BaseURL, time.Since(start).Round(time.Millisecond), cfg.Data)
+	fmt.Fprintf(stdout, "Helpportal is ready on %s (started in %s; database %s)\n", cfg.BaseURL, time.Since(start).Round(time.Millisecond), db.Location())
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

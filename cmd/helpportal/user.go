@@ -12,7 +12,6 @@ import (
 	"helpportal/internal/auth"
 	"helpportal/internal/config"
 	"helpportal/internal/mail"
-	"helpportal/internal/store"
 )
 
 const userUsage = `Usage:
@@ -61,7 +60,7 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if !helpportal.ValidRole(helpportal.Role(*role)) {
 		return fmt.Errorf("--role must be admin, editor or client, not %q", *role)
 	}
-	db, err := store.Open(ctx, cfg.DatabasePath())
+	db, err := openStore(ctx, &cfg)
 	if err != nil {
 		return err
 	}

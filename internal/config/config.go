@@ -35,7 +35,7 @@ type Config struct {
 // StoreFlags registers the flags every store-opening command shares.
 func (c *Config) StoreFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Data, "data", "./data", "folder for the SQLite database, search index and outgoing mail")
-	fs.StringVar(&c.DatabaseURL, "database-url", "", "postgres://… to use PostgreSQL (not yet supported); empty for SQLite in --data")
+	fs.StringVar(&c.DatabaseURL, "database-url", "", "postgres://… to use PostgreSQL; empty for SQLite in --data")
 }
 
 // MailFlags registers the flags of commands that send mail.
@@ -102,7 +102,6 @@ func (c *Config) validateStore() error {
 		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 			return errors.New("--database-url must be a postgres:// URL (leave it empty for SQLite)")
 		}
-		return errors.New("--database-url: PostgreSQL support is not built yet; leave it empty to use SQLite")
 	}
 	if c.Data == "" {
 		return errors.New("--data must name a folder")

@@ -73,7 +73,7 @@ func (db *DB) SaveAnnouncement(ctx context.Context, a *helpportal.Announcement) 
 	}
 	a.HTML = res.HTML
 	var seq int64
-	err = db.inTx(ctx, func(tx *sql.Tx) error {
+	err = db.inChangeTx(ctx, func(tx *sql.Tx) error {
 		now := db.now().UnixMilli()
 		err := tx.QueryRowContext(ctx, `INSERT INTO announcements (slug, title, body, html, severity, starts_at, ends_at, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -50,7 +50,7 @@ func (db *DB) SaveCategory(ctx context.Context, c *helpportal.Category) error {
 		return err
 	}
 	var seq int64
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inChangeTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		seq, err = db.saveCategory(ctx, tx, c)
 		return err
@@ -81,12 +81,8 @@ func (db *DB) saveCategory(ctx context.Context, tx *sql.Tx, c *helpportal.Catego
 		c.Slug).Scan(&id, &oldName, &oldDesc, &oldParent, &oldPos)
 	switch {
 	case err == sql.ErrNoRows:
-		res, err := tx.ExecContext(ctx, `INSERT INTO categories (slug, name, description, parent_id, position, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, c.Slug, c.Name, c.Description, parent, c.Position, now, now)
-		if err != nil {
-			return 0, err
-		}
-		if id, err = res.LastInsertId(); err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO categories (slug, name, description, parent_id, position, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, c.Slug, c.Name, c.Description, parent, c.Position, now, now).Scan(&id); err != nil {
 			return 0, err
 		}
 	case err != nil:

@@ -1,5 +1,7 @@
 // Package store keeps every durable fact of the portal in SQL: SQLite by default (pure Go,
-// WAL). Each exported method is one transaction; unexported helpers take the transaction.
+// WAL), or PostgreSQL (pgx) when many instances share one database. Each exported method is
+// one transaction; unexported helpers take the transaction. Queries are portable SQL with ?
+// placeholders; what differs between the two lives in dialect.go.
 package store
 
 import (
@@ -7,11 +9,9 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -22,16 +22,37 @@ import (
 //go:embed migrations
 var migrations embed.FS
 
-// DB is the store. SQLite allows one writer at a time, so writes go through a one-connection
-// pool whose transactions take the write lock at BEGIN (no upgrade deadlocks); reads use a
-// pool of their own and run beside the writer thanks to WAL.
+// DB is the store. On SQLite, which allows one writer at a time, writes go through a
+// one-connection pool whose transactions take the write lock at BEGIN (no upgrade
+// deadlocks), and reads use a pool of their own that runs beside the writer thanks to WAL.
+// On PostgreSQL one pool serves both.
 type DB struct {
 	read, write *sql.DB
-	path        string
+	dialect     *dialect
+	path        string // the SQLite file; empty on PostgreSQL
+	schema      string // the PostgreSQL schema the store lives in
+	location    string // where the store is, for messages (never a password)
 	now         func() time.Time
 	// changeSeq is the highest change number this process has seen (written or polled);
 	// caches compare it to know when content changed.
 	changeSeq atomic.Int64
+}
+
+// OpenURL opens the store named by databaseURL: PostgreSQL for a postgres:// or
+// postgresql:// URL, or, when databaseURL is empty, SQLite at sqlitePath (as Open does,
+// migrating it). On PostgreSQL it does not migrate: call Migrate (`helpportal migrate`), and
+// check SchemaCurrent before serving. See openPostgres for the pool settings the URL may carry.
+func OpenURL(ctx context.Context, databaseURL, sqlitePath string) (*DB, error) {
+	if databaseURL == "" {
+		return Open(ctx, sqlitePath)
+	}
+	if scheme, _, _ := strings.Cut(databaseURL, "://"); scheme == "postgres" || scheme == "postgresql" {
+		return openPostgres(ctx, databaseURL)
+	}
+	if u, err := url.Parse(databaseURL); err == nil && u.Scheme != "" {
+		return nil, fmt.Errorf("the database URL must start with postgres:// (it starts with %s://)", u.Scheme)
+	}
+	return nil, fmt.Errorf("the database URL must start with postgres://")
 }
 
 // Open opens (creating if needed) the SQLite database at path and applies pending
@@ -59,7 +80,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
-	db := &DB{read: read, write: write, path: path, now: time.Now}
+	db := &DB{read: read, write: write, dialect: sqliteDialect, path: path, location: path, now: time.Now}
 	if err := db.write.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -75,8 +96,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	return db, nil
 }
 
-// Close closes both pools.
+// Close closes the pools.
 func (db *DB) Close() error {
+	if db.read == db.write {
+		return db.read.Close()
+	}
 	err1 := db.read.Close()
 	err2 := db.write.Close()
 	if err1 != nil {
@@ -85,55 +109,18 @@ func (db *DB) Close() error {
 	return err2
 }
 
-// Path is the database file.
+// Path is the SQLite database file, or "" on PostgreSQL.
 func (db *DB) Path() string { return db.path }
+
+// Dialect is "sqlite" or "postgres".
+func (db *DB) Dialect() string { return db.dialect.name }
+
+// Location says where the store is, for messages: the SQLite file, or the PostgreSQL host,
+// database and schema (never the password).
+func (db *DB) Location() string { return db.location }
 
 // SetClock replaces the clock, for tests.
 func (db *DB) SetClock(now func() time.Time) { db.now = now }
-
-// Migrate applies the embedded migrations that are not yet recorded, each in its own
-// transaction, in order.
-func (db *DB) Migrate(ctx context.Context) error {
-	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("create schema_migrations: %w", err)
-	}
-	names, err := fs.Glob(migrations, "migrations/sqlite/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		base := filepath.Base(name)
-		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
-		if err != nil {
-			return fmt.Errorf("migration %s: name must start with a number", base)
-		}
-		src, err := migrations.ReadFile(name)
-		if err != nil {
-			return err
-		}
-		err = db.inTx(ctx, func(tx *sql.Tx) error {
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
-				return err
-			}
-			if n > 0 {
-				return nil
-			}
-			if _, err := tx.ExecContext(ctx, string(src)); err != nil {
-				return fmt.Errorf("migration %s: %w", base, err)
-			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-				version, base, db.now().UnixMilli())
-			return err
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 // inTx runs fn in a write transaction, committing when fn returns nil.
 func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
@@ -148,14 +135,38 @@ func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return translate(tx.Commit())
 }
 
+// inChangeTx is inTx for transactions that append to the change log: they take the
+// change-log lock first, before any row lock, so two of them never wait on each other in
+// opposite orders.
+func (db *DB) inChangeTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.lockName(ctx, tx, changeLogLock); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+}
+
+// changeLogLock orders the writers of the change log. A PostgreSQL sequence hands out numbers
+// when rows are inserted, not when they commit: without the lock, change 11 could commit
+// before change 10, and a follower that had read "everything after 9" and seen 11 would skip
+// 10 for good. Holding the lock from taking a number until commit makes numbers commit in
+// order, so every snapshot of the log is a gap-free prefix (gaps left by rolled-back
+// transactions aside, which followers need not wait for). Content writes are rare next to
+// reads, so queueing them costs little; SQLite orders them anyway with its single writer.
+const changeLogLock = "changes"
+
 // recordChange appends to the change log inside tx; callers bump changeSeq after commit.
+// It takes the change-log lock itself (on PostgreSQL a short round trip that returns at
+// once when inChangeTx already holds it), so numbers commit in order whoever the caller is.
 func (db *DB) recordChange(ctx context.Context, tx *sql.Tx, entity string, id int64, op string) (int64, error) {
-	res, err := tx.ExecContext(ctx, `INSERT INTO changes (entity, entity_id, op, at) VALUES (?, ?, ?, ?)`,
-		entity, id, op, db.now().UnixMilli())
-	if err != nil {
+	if err := db.lockName(ctx, tx, changeLogLock); err != nil {
 		return 0, err
 	}
-	return res.LastInsertId()
+	var seq int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO changes (entity, entity_id, op, at) VALUES (?, ?, ?, ?) RETURNING seq`,
+		entity, id, op, db.now().UnixMilli()).Scan(&seq)
+	return seq, err
 }
 
 func (db *DB) sawChange(seq int64) {

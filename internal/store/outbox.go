@@ -19,13 +19,14 @@ func (db *DB) enqueueMail(ctx context.Context, tx *sql.Tx, m *helpportal.Outgoin
 }
 
 // ClaimMail leases up to n due messages for lease. The lease is taken in the same write
-// transaction that selects the rows, so two instances never claim one message.
+// transaction that selects the rows (on PostgreSQL locking them, and passing over rows
+// another instance is leasing right now), so two instances never claim one message.
 func (db *DB) ClaimMail(ctx context.Context, now time.Time, n int, lease time.Duration) ([]mail.Message, error) {
 	var list []mail.Message
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id, to_addr, subject, text_body, html_body, message_id, attempts, created_at
 			FROM mail_outbox WHERE sent_at = 0 AND gave_up = 0 AND next_attempt_at <= ? AND lease_until <= ?
-			ORDER BY next_attempt_at, id LIMIT ?`, now.UnixMilli(), now.UnixMilli(), n)
+			ORDER BY next_attempt_at, id LIMIT ?`+db.dialect.skipLocked, now.UnixMilli(), now.UnixMilli(), n)
 		if err != nil {
 			return err
 		}

@@ -19,10 +19,13 @@ func (db *DB) SearchArticles(ctx context.Context, v helpportal.Viewer, q string,
 		if i == 8 {
 			break
 		}
-		where = append(where, "instr(lower(a.title || ' ' || a.summary), ?) > 0")
-		args = append(args, w)
-		titleHits = append(titleHits, "(instr(lower(a.title), ?) > 0)")
-		titleArgs = append(titleArgs, w)
+		// LIKE on lowered text is the substring test both dialects share (instr is SQLite's,
+		// strpos PostgreSQL's); the word's own % and _ are escaped.
+		pattern := "%" + likeEscape(w) + "%"
+		where = append(where, `lower(a.title || ' ' || a.summary) LIKE ? ESCAPE '\'`)
+		args = append(args, pattern)
+		titleHits = append(titleHits, `CASE WHEN lower(a.title) LIKE ? ESCAPE '\' THEN 1 ELSE 0 END`)
+		titleArgs = append(titleArgs, pattern)
 	}
 	cond := strings.Join(where, " AND ")
 	var total int

@@ -57,8 +57,11 @@ func (db *DB) SessionByToken(ctx context.Context, hash string, now time.Time) (*
 // TouchSession records activity, pushing the idle deadline (never past the absolute end).
 func (db *DB) TouchSession(ctx context.Context, id int64, seen, idleUntil time.Time) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ?, idle_until = min(?, expires_at) WHERE id = ?`,
-			seen.UnixMilli(), idleUntil.UnixMilli(), id)
+		// CASE rather than SQLite's two-argument min(), which PostgreSQL spells least().
+		idle := idleUntil.UnixMilli()
+		_, err := tx.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ?,
+			idle_until = CASE WHEN ? < expires_at THEN ? ELSE expires_at END WHERE id = ?`,
+			seen.UnixMilli(), idle, idle, id)
 		return err
 	})
 }
@@ -141,6 +144,11 @@ func (db *DB) Attempts(ctx context.Context, key string, since time.Time) (int, t
 func (db *DB) Admit(ctx context.Context, key string, now time.Time, window time.Duration, allow func(n int, last time.Time) bool) (bool, error) {
 	ok := false
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		// On PostgreSQL two transactions could both count n before either inserts: the
+		// key's lock makes them take turns, as SQLite's single writer does.
+		if err := db.lockName(ctx, tx, "attempts:"+key); err != nil {
+			return err
+		}
 		var n int
 		var last sql.NullInt64
 		if err := tx.QueryRowContext(ctx, `SELECT count(*), max(at) FROM attempts WHERE key = ? AND at > ?`,

@@ -280,12 +280,7 @@ func TestAnnouncements(t *testing.T) {
 
 func TestChangesSeenAcrossConnections(t *testing.T) {
 	ctx := context.Background()
-	db := storetest.MustOpen(t)
-	other, err := store.Open(ctx, db.Path()) // a second process on the same file
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	db, other := storetest.MustOpenPair(t) // a second process on the same database
 	before := db.ChangeSeq()
 	mustCategory(t, other, "elsewhere", 0)
 	if db.ChangeSeq() != before {
@@ -300,5 +295,19 @@ func TestMigrateIsIdempotent(t *testing.T) {
 	db := storetest.MustOpen(t)
 	if err := db.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestSchemaCurrent(t *testing.T) {
+	db := storetest.MustOpen(t)
+	if ok, err := db.SchemaCurrent(context.Background()); err != nil || !ok {
+		t.Errorf("SchemaCurrent after Migrate = %v, %v", ok, err)
+	}
+}
+
+// TestDialect says in the test log which database the suite ran on.
+func TestDialect(t *testing.T) {
+	if db := storetest.MustOpen(t); db.Dialect() != "postgres" {
+		t.Skipf("the store suite ran on SQLite only; set %s=postgres://… to run it on PostgreSQL too", storetest.EnvURL)
 	}
 }
