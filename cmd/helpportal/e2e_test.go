@@ -293,6 +293,33 @@ func readTree(t *testing.T, dir string) map[string]string {
 	return files
 }
 
+func TestBackupWhileServing(t *testing.T) {
+	data := t.TempDir()
+	base, _ := serve(t, "--data", data)
+	file := filepath.Join(t.TempDir(), "copy.db")
+	if code, out, errOut := run(t, "backup", "--data", data, file); code != 0 || !strings.Contains(out, "Backed up") {
+		t.Fatalf("backup = %d\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut := run(t, "backup", "--data", data, file); code != 1 || !strings.Contains(errOut, "already exists") {
+		t.Errorf("backup over an existing file = %d %s", code, errOut)
+	}
+	if status, _ := get(t, base+"/"); status != 200 {
+		t.Errorf("the portal stopped answering during the backup: %d", status)
+	}
+	// The copy is a whole portal: export from it.
+	restored := t.TempDir()
+	if err := os.Rename(file, filepath.Join(restored, "helpportal.db")); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "export")
+	if code, _, errOut := run(t, "export", "--data", restored, out); code != 0 {
+		t.Fatalf("export from the backup = %d %s", code, errOut)
+	}
+	if n := len(readTree(t, out)); n < 38 {
+		t.Errorf("the backup exported %d files", n)
+	}
+}
+
 func TestImportReportsBadFiles(t *testing.T) {
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "billing"), 0o755)
@@ -328,7 +355,7 @@ func TestCommandLineErrors(t *testing.T) {
 			t.Errorf("helpportal %v = %d, want %d with %q\n%s%s", tc.args, code, tc.code, tc.want, out, errOut)
 		}
 	}
-	for _, cmd := range []string{"serve", "migrate", "import", "export"} {
+	for _, cmd := range []string{"serve", "migrate", "import", "export", "backup"} {
 		if code, out, errOut := run(t, cmd, "--help"); code != 0 || !strings.Contains(out+errOut, "Usage: helpportal "+cmd) {
 			t.Errorf("%s --help = %d\n%s%s", cmd, code, out, errOut)
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -29,6 +30,9 @@ type Config struct {
 	BaseURLDerived bool
 	Site           helpportal.Site
 	headerLinks    string
+	// TrustedProxies are parsed from --trusted-proxies.
+	TrustedProxies []netip.Prefix
+	trustedProxies string
 	given          map[string]bool // flags set on the command line or in the environment
 }
 
@@ -51,6 +55,7 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on")
 	c.MailFlags(fs)
 	fs.BoolVar(&c.NoDemo, "no-demo", false, "start with an empty portal instead of demo content")
+	fs.StringVar(&c.trustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed")
 	fs.StringVar(&c.Site.Name, "site-name", "Helpportal", "the portal's name")
 	fs.StringVar(&c.Site.Tagline, "tagline", "Answers, guides and fixes for your account, services and billing.", "one line under the name")
 	fs.StringVar(&c.Site.Language, "language", "en", "the content's language (BCP 47)")
@@ -134,6 +139,21 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--header-links: %w", err)
 	}
 	c.Site.HeaderLinks = links
+	for part := range strings.SplitSeq(c.trustedProxies, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			a, aerr := netip.ParseAddr(part)
+			if aerr != nil {
+				return fmt.Errorf("--trusted-proxies: %q is not an IP address or CIDR", part)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+	}
 	c.Site.BaseURL = c.BaseURL
 	return nil
 }
@@ -172,6 +192,21 @@ func (c *Config) ApplyStored(stored map[string]string) error {
 				return fmt.Errorf("stored setting %s: %w", s.Key, err)
 			}
 			c.Site.HeaderLinks = links
+			for part := range strings.SplitSeq(c.trustedProxies, ",") {
+				part = strings.TrimSpace(part)
+				if part == "" {
+					continue
+				}
+				p, err := netip.ParsePrefix(part)
+				if err != nil {
+					a, aerr := netip.ParseAddr(part)
+					if aerr != nil {
+						return fmt.Errorf("--trusted-proxies: %q is not an IP address or CIDR", part)
+					}
+					p = netip.PrefixFrom(a, a.BitLen())
+				}
+				c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+			}
 		case "support":
 			c.Site.Support = v
 		case "footer":

@@ -60,6 +60,9 @@ func (s *Server) routes() http.Handler {
 	h = http.NewCrossOriginProtection().Handler(h)
 	h = s.checkInput(h)
 	h = s.recoverer(h)
+	if len(s.trusted) > 0 {
+		h = s.realIP(h)
+	}
 	h = securityHeaders(h, s.secure())
 	return h
 }

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"path"
 	"strings"
 	"sync"
@@ -50,6 +51,8 @@ type Config struct {
 	Hasher   *auth.Hasher
 	Policy   auth.Policy
 	Mailer   interface{ Wake() } // woken when a request queued mail; may be nil
+	// TrustedProxies are the peers whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is the HTTP side of the portal.
@@ -70,6 +73,7 @@ type Server struct {
 	mailer   interface{ Wake() }
 	bg       sync.WaitGroup // work that outlives its request
 	gate     chan struct{}  // requests that may hash a password at once
+	trusted  []netip.Prefix
 	annMu    sync.Mutex
 	ann      cachedAnnouncements
 	treesMu  sync.Mutex
@@ -97,6 +101,7 @@ func New(cfg Config) (*Server, error) {
 		policy:   cfg.Policy,
 		mailer:   cfg.Mailer,
 		gate:     make(chan struct{}, 16),
+		trusted:  cfg.TrustedProxies,
 	}
 	if s.accounts != nil && s.hasher == nil {
 		return nil, fmt.Errorf("web: the client area needs a password hasher")

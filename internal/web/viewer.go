@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -103,7 +104,7 @@ func (s *Server) clearSessionCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode})
 }
 
-// clientIP is the peer's address. Proxies are not trusted yet, so X-Forwarded-For is ignored.
+// clientIP is the client's address: the peer's, or what a trusted proxy said (realIP).
 func clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -119,4 +120,40 @@ func event(r *http.Request, userID int64, kind string) helpportal.Event {
 		ua = ua[:300]
 	}
 	return helpportal.Event{UserID: userID, Kind: kind, IP: clientIP(r), UserAgent: ua}
+}
+
+// realIP replaces the peer address with the client's when the peer is one of the trusted
+// proxies: the rightmost X-Forwarded-For entry that is not itself a trusted proxy. Entries
+// further left were written by the client and are never believed.
+func (s *Server) realIP(next http.Handler) http.Handler {
+	trusted := func(a netip.Addr) bool {
+		for _, p := range s.trusted {
+			if p.Contains(a.Unmap()) {
+				return true
+			}
+		}
+		return false
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		peer, perr := netip.ParseAddr(host)
+		if err != nil || perr != nil || !trusted(peer) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+			if err != nil {
+				break
+			}
+			if !trusted(a) {
+				r2 := *r
+				r2.RemoteAddr = net.JoinHostPort(a.Unmap().String(), "0")
+				next.ServeHTTP(w, &r2)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
