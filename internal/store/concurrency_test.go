@@ -115,6 +115,63 @@ func TestConcurrentVotesCountOnce(t *testing.T) {
 	}
 }
 
+// TestChangesBecomeVisibleInOrder: a follower reading "changes after the last one I applied"
+// while several instances write misses none. On PostgreSQL this needs change numbers to
+// commit in order (store.changeLogLock).
+func TestChangesBecomeVisibleInOrder(t *testing.T) {
+	ctx := context.Background()
+	a, b := storetest.MustOpenPair(t)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		db := []*store.DB{a, b}[w%2]
+		wg.Go(func() {
+			for i := range 15 {
+				c := &helpportal.Category{Slug: fmt.Sprintf("w%d-%d", w, i), Name: "N"}
+				if err := db.SaveCategory(ctx, c); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	followed := map[int64]bool{}
+	var last int64
+	follow := func() {
+		list, err := a.ChangesSince(ctx, last, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ch := range list {
+			followed[ch.Seq] = true
+			last = ch.Seq
+		}
+	}
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		follow()
+	}
+	follow()
+	all, err := a.ChangesSince(ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var missed []string
+	for _, ch := range all {
+		if !followed[ch.Seq] {
+			missed = append(missed, fmt.Sprint(ch.Seq))
+		}
+	}
+	if len(all) != 60 || len(missed) > 0 {
+		t.Errorf("%d changes; the follower missed %s", len(all), strings.Join(missed, ", "))
+	}
+}
+
 func TestOpenURLErrors(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct{ url, want string }{

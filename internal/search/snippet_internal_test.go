@@ -1,0 +1,38 @@
+package search
+
+import "testing"
+
+func TestHTMLText(t *testing.T) {
+	for in, want := range map[string]string{
+		`<h2 id="a">Before you start <a class="anchor" href="#a" aria-label="Link to section: Before you start">#</a></h2><p>Have a card.</p>`: "Before you start Have a card.",
+		`<table><tr><td>MX</td><td>mail</td></tr></table>`: "MX mail",
+		`<p>5 &lt; 6 &amp; <b>bold</b></p>`:                "5 < 6 & bold",
+		`<p>one<br>two</p>`:                                "one two",
+	} {
+		if got := htmlText(in); got != want {
+			t.Errorf("htmlText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestEditDistance(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want int
+	}{{"password", "pasword", 1}, {"password", "passwrod", 1}, {"dns", "dsn", 1}, {"kitten", "sitting", 3}, {"é", "e", 1}} {
+		if got := editDistance(c.a, c.b, 3); got != c.want {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
+		}
+	}
+	if got := editDistance("abcdefgh", "zzzzzzzz", 2); got != 3 {
+		t.Errorf("capped distance = %d, want 3", got)
+	}
+}
+
+func TestTypoBudget(t *testing.T) {
+	for w, want := range map[string]int{"dns": 0, "mail": 0, "email": 1, "password": 1, "passwords": 2, "été": 0, "ééééé": 1} {
+		if got := typoBudget(w); got != want {
+			t.Errorf("typoBudget(%q) = %d, want %d", w, got, want)
+		}
+	}
+}
