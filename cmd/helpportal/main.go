@@ -22,6 +22,7 @@ Usage:
   helpportal migrate  [flags]   apply database migrations
   helpportal import   [flags] DIR   import a Markdown folder
   helpportal export   [flags] DIR   export every article as a Markdown folder
+  helpportal reindex  [flags]       rebuild the search index beside the live one and swap it in
   helpportal backup   [flags] FILE  copy the SQLite database while the portal runs
   helpportal user add    --email E --name N --role R [--password-stdin]
   helpportal user invite --email E --name N --role R   (mails a set-password link)
@@ -57,6 +58,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdServe(ctx, args[1:], stdout, stderr, log)
 	case "migrate":
 		err = cmdMigrate(ctx, args[1:], stdout, stderr)
+	case "reindex":
+		err = cmdReindex(ctx, args[1:], stdout, stderr)
 	case "backup":
 		err = cmdBackup(ctx, args[1:], stdout, stderr)
 	case "user":

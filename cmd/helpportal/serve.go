@@ -46,6 +46,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	if _, err := siteSettings(ctx, db, &cfg, false); err != nil {
 		return err
 	}
+	engine, stopSearch, err := openSearch(ctx, db, &cfg, log)
+	if err != nil {
+		return err
+	}
+	defer stopSearch() // before db.Close: flushes search analytics, closes the index
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another server running there? choose one with --addr)", cfg.Addr, err)
@@ -70,7 +75,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	// the rest of the flood into 429s instead of memory.
 	hasher := auth.NewHasher(auth.DefaultParams(), max(1, runtime.GOMAXPROCS(0)-1), 32)
 	srv, err := web.New(web.Config{Site: cfg.Site, Store: db, Logger: log, Accounts: db, Hasher: hasher,
-		Policy: auth.DefaultPolicy(), Mailer: mailer, TrustedProxies: cfg.TrustedProxies})
+		Policy: auth.DefaultPolicy(), Mailer: mailer, TrustedProxies: cfg.TrustedProxies, Search: engine})
 	if err != nil {
 		ln.Close()
 		return err

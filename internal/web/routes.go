@@ -13,6 +13,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /articles/{slug}/print", s.cachedPage(s.handleArticlePrint))
 	mux.HandleFunc("POST /articles/{slug}/vote", s.handleArticleVote)
 	mux.HandleFunc("GET /search", s.handleSearch)
+	mux.HandleFunc("GET /search/click", s.handleSearchClick)
 	mux.HandleFunc("GET /announcements", s.cachedPage(s.handleAnnouncements))
 	mux.HandleFunc("GET /announcements/{slug}", s.cachedPage(s.handleAnnouncement))
 	mux.HandleFunc("GET /announcements.atom", s.cachedPage(s.handleAnnouncementsFeed))
@@ -48,6 +49,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/articles", s.handleAPIArticles)
 	mux.HandleFunc("GET /api/v1/articles/{slug}", s.handleAPIArticle)
 	mux.HandleFunc("GET /api/v1/categories", s.handleAPICategories)
+	mux.HandleFunc("GET /api/v1/search", s.handleAPISearch)
+	mux.HandleFunc("GET /api/v1/search/suggest", s.handleAPISuggest)
+	mux.HandleFunc("GET /api/v1/analytics/search", s.handleAPISearchAnalytics)
 	mux.HandleFunc("/api/", s.handleAPINotFound)
 	// Operations.
 	mux.HandleFunc("GET /healthz", s.handleHealthz)

@@ -53,6 +53,8 @@ type Config struct {
 	Mailer   interface{ Wake() } // woken when a request queued mail; may be nil
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
+	// Search is the full-text search engine; nil falls back to the store's simple search.
+	Search Searcher
 }
 
 // Server is the HTTP side of the portal.
@@ -71,6 +73,7 @@ type Server struct {
 	hasher   *auth.Hasher
 	policy   auth.Policy
 	mailer   interface{ Wake() }
+	search   Searcher
 	bg       sync.WaitGroup // work that outlives its request
 	gate     chan struct{}  // requests that may hash a password at once
 	trusted  []netip.Prefix
@@ -100,6 +103,7 @@ func New(cfg Config) (*Server, error) {
 		hasher:   cfg.Hasher,
 		policy:   cfg.Policy,
 		mailer:   cfg.Mailer,
+		search:   cfg.Search,
 		gate:     make(chan struct{}, 16),
 		trusted:  cfg.TrustedProxies,
 	}
