@@ -174,6 +174,9 @@ func TestServeWalksTheDemoPortal(t *testing.T) {
 			}
 		}
 	}
+	if status, body := get(t, base+"/readyz"); status != 200 || !strings.Contains(body, "ready") {
+		t.Errorf("readyz = %d %q", status, body)
+	}
 	if articles < 30 {
 		t.Errorf("reached %d article pages, want at least 30", articles)
 	}

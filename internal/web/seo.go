@@ -2,12 +2,14 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
 	"fmt"
 	"net/http"
 	"time"
 
 	"helpportal"
+	"helpportal/internal/search"
 )
 
 // sitemapLimit is the protocol's cap on URLs per sitemap file.
@@ -97,12 +99,33 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte("ok\n"))
 }
 
+// handleReadyz says whether this instance should get traffic: the store answers, its
+// schema is the one this binary expects, and the search index has been built (afterwards it
+// follows the change log within a second, so a small lag is not a reason to drop out).
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
 	if err := s.store.Ping(r.Context()); err != nil {
 		s.log.Warn("readyz", "err", err)
 		http.Error(w, "store unreachable", http.StatusServiceUnavailable)
 		return
 	}
+	if sc, ok := s.store.(interface {
+		SchemaCurrent(context.Context) (bool, error)
+	}); ok {
+		if current, err := sc.SchemaCurrent(r.Context()); err != nil || !current {
+			http.Error(w, "database schema is not current: run helpportal migrate", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	lag := int64(0)
+	if st, ok := s.search.(interface{ Stats() search.Stats }); ok {
+		applied, seq := st.Stats().Applied, s.store.ChangeSeq()
+		if applied == 0 && seq > 0 {
+			http.Error(w, "search index is still being built", http.StatusServiceUnavailable)
+			return
+		}
+		lag = max(seq-applied, 0)
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Write([]byte("ready\n"))
+	fmt.Fprintf(w, "ready\nsearch index lag: %d changes\n", lag)
 }
