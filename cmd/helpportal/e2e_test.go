@@ -364,3 +364,16 @@ func TestCommandLineErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestMetricsAreOptIn(t *testing.T) {
+	data := t.TempDir()
+	base, _ := serve(t, "--data", data, "--no-demo")
+	if status, _ := get(t, base+"/metrics"); status != 404 {
+		t.Errorf("/metrics without --metrics = %d", status)
+	}
+	base, _ = serve(t, "--data", data, "--metrics")
+	get(t, base+"/")
+	if status, body := get(t, base+"/metrics"); status != 200 || !strings.Contains(body, `helpportal_http_requests_total{code="200",route="GET /{$}"}`) {
+		t.Errorf("/metrics with --metrics = %d", status)
+	}
+}

@@ -75,7 +75,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	// the rest of the flood into 429s instead of memory.
 	hasher := auth.NewHasher(auth.DefaultParams(), max(1, runtime.GOMAXPROCS(0)-1), 32)
 	srv, err := web.New(web.Config{Site: cfg.Site, Store: db, Logger: log, Accounts: db, Hasher: hasher,
-		Policy: auth.DefaultPolicy(), Mailer: mailer, TrustedProxies: cfg.TrustedProxies, Search: engine})
+		Policy: auth.DefaultPolicy(), Mailer: mailer, TrustedProxies: cfg.TrustedProxies, Search: engine, Metrics: cfg.Metrics})
 	if err != nil {
 		ln.Close()
 		return err

@@ -26,6 +26,7 @@ type Config struct {
 	SMTPURL     string
 	MailFrom    string
 	NoDemo      bool
+	Metrics     bool
 	// BaseURLDerived is true when --base-url was not given and comes from --addr.
 	BaseURLDerived bool
 	Site           helpportal.Site
@@ -55,6 +56,7 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on")
 	c.MailFlags(fs)
 	fs.BoolVar(&c.NoDemo, "no-demo", false, "start with an empty portal instead of demo content")
+	fs.BoolVar(&c.Metrics, "metrics", false, "serve Prometheus metrics at /metrics (request counts and latency, search lag, outbox depth, Go runtime)")
 	fs.StringVar(&c.trustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed")
 	fs.StringVar(&c.Site.Name, "site-name", "Helpportal", "the portal's name")
 	fs.StringVar(&c.Site.Tagline, "tagline", "Answers, guides and fixes for your account, services and billing.", "one line under the name")

@@ -97,6 +97,9 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 				s.log.Warn("log failed sign-in", "err", err)
 			}
 		}
+		if s.metrics != nil {
+			s.metrics.loginFailure.Inc()
+		}
 		p.Error = loginFailed
 		s.renderForm(w, r, "login", http.StatusUnauthorized, p)
 		return

@@ -56,10 +56,16 @@ func (s *Server) routes() http.Handler {
 	// Operations.
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
+	if s.metrics != nil {
+		mux.Handle("GET /metrics", s.handleMetrics())
+	}
 	// Everything else is the friendly 404 page.
 	mux.HandleFunc("/", s.handleNotFound)
 
 	var h http.Handler = mux
+	if s.metrics != nil {
+		h = s.instrument(h)
+	}
 	h = s.sessions(h)
 	h = http.NewCrossOriginProtection().Handler(h)
 	h = s.checkInput(h)

@@ -77,8 +77,9 @@ func newFixture(t *testing.T) *fixture {
 	srv, err := web.New(web.Config{
 		Site: helpportal.Site{Name: "Test Help", Tagline: "Answers.", Language: "en", BaseURL: "http://help.test",
 			HeaderLinks: []helpportal.Link{{Label: "Get prices", URL: "https://example.com/prices"}}},
-		Store:  db,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Store:   db,
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Metrics: true,
 	})
 	if err != nil {
 		t.Fatal(err)
