@@ -170,8 +170,19 @@ func TestHTTPSCookiesHeadersAndClientVisibility(t *testing.T) {
 		res.Body.Close()
 		return res.StatusCode
 	}
-	if a, b, a2 := get(false), get(true), get(false); a != 404 || b != 200 || a2 != 404 {
+	// Anonymous readers are sent to sign in (and back), and learn nothing of the article.
+	if a, b, a2 := get(false), get(true), get(false); a != 303 || b != 200 || a2 != 303 {
 		t.Errorf("clients-only article: anonymous %d, client %d, anonymous again %d", a, b, a2)
+	}
+	req0, _ := http.NewRequest(http.MethodGet, ts.URL+"/articles/for-clients", nil)
+	res0, err := c.Do(req0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b0, _ := io.ReadAll(res0.Body)
+	res0.Body.Close()
+	if loc := res0.Header.Get("Location"); loc != "/login?next=%2Farticles%2Ffor-clients" || strings.Contains(string(b0), "Clients only guide") {
+		t.Errorf("anonymous redirect = %q, body %q", loc, b0)
 	}
 	// Sign out ends the session in the store: the old cookie no longer works.
 	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/logout", nil)
@@ -179,7 +190,7 @@ func TestHTTPSCookiesHeadersAndClientVisibility(t *testing.T) {
 	if res, err := c.Do(req); err != nil || res.StatusCode != 303 {
 		t.Fatalf("logout: %v %v", res, err)
 	}
-	if get(true) != 404 {
+	if get(true) != 303 {
 		t.Error("the session still works after signing out")
 	}
 }

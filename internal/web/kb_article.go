@@ -34,6 +34,15 @@ func (s *Server) article(r *http.Request, suffix string) (*articlePage, *respons
 			return nil, &response{status: http.StatusMovedPermanently, ctype: "text/plain; charset=utf-8",
 				location: "/articles/" + url.PathEscape(to) + suffix, body: []byte("Moved to /articles/" + to + suffix + "\n")}, nil
 		}
+		// A published article for clients sends anonymous readers to sign in and back,
+		// showing nothing of it; drafts and staff articles stay plain 404s.
+		if v.Role == helpportal.RoleAnonymous && s.accounts != nil {
+			if _, cerr := s.store.ArticleBySlug(r.Context(), helpportal.Viewer{Role: helpportal.RoleClient}, slug); cerr == nil {
+				next := "/articles/" + url.PathEscape(slug) + suffix
+				return nil, &response{status: http.StatusSeeOther, ctype: "text/plain; charset=utf-8",
+					location: "/login?next=" + url.QueryEscape(next), body: []byte("Sign in to read this article.\n")}, nil
+			}
+		}
 	}
 	if err != nil {
 		return nil, nil, err
