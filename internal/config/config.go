@@ -141,20 +141,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--header-links: %w", err)
 	}
 	c.Site.HeaderLinks = links
-	for part := range strings.SplitSeq(c.trustedProxies, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		p, err := netip.ParsePrefix(part)
-		if err != nil {
-			a, aerr := netip.ParseAddr(part)
-			if aerr != nil {
-				return fmt.Errorf("--trusted-proxies: %q is not an IP address or CIDR", part)
-			}
-			p = netip.PrefixFrom(a, a.BitLen())
-		}
-		c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+	if c.TrustedProxies, err = ParsePrefixes(c.trustedProxies); err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	c.Site.BaseURL = c.BaseURL
 	return nil
@@ -194,21 +182,6 @@ func (c *Config) ApplyStored(stored map[string]string) error {
 				return fmt.Errorf("stored setting %s: %w", s.Key, err)
 			}
 			c.Site.HeaderLinks = links
-			for part := range strings.SplitSeq(c.trustedProxies, ",") {
-				part = strings.TrimSpace(part)
-				if part == "" {
-					continue
-				}
-				p, err := netip.ParsePrefix(part)
-				if err != nil {
-					a, aerr := netip.ParseAddr(part)
-					if aerr != nil {
-						return fmt.Errorf("--trusted-proxies: %q is not an IP address or CIDR", part)
-					}
-					p = netip.PrefixFrom(a, a.BitLen())
-				}
-				c.TrustedProxies = append(c.TrustedProxies, p.Masked())
-			}
 		case "support":
 			c.Site.Support = v
 		case "footer":
@@ -261,6 +234,27 @@ func (c *Config) validateMail() error {
 		return fmt.Errorf("--mail-from %q is not an email address", c.MailFrom)
 	}
 	return nil
+}
+
+// ParsePrefixes reads "10.0.0.0/8, 192.0.2.7": CIDRs, or single addresses as /32 or /128.
+func ParsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for part := range strings.SplitSeq(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			a, aerr := netip.ParseAddr(part)
+			if aerr != nil {
+				return nil, fmt.Errorf("%q is not an IP address or CIDR", part)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // DatabasePath is the SQLite file inside the data folder.
