@@ -7,26 +7,18 @@ import (
 	"os"
 	"time"
 
-	"helpportal/internal/config"
 	"helpportal/internal/mdfolder"
 )
 
 func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var cfg config.Config
-	fs := newFlagSet("import", "import [flags] DIR\n\nImports a Markdown folder: one .md file per article, folders as categories.\nRe-importing updates articles by slug. Bad files are reported by path; the rest are imported.", stderr)
-	cfg.StoreFlags(fs)
-	if err := parse(fs, &cfg, args); err != nil {
+	cfg, dir, err := parseStoreCmd("import", "import [flags] DIR\n\nImports a Markdown folder: one .md file per article, folders as categories.\nRe-importing updates articles by slug. Bad files are reported by path; the rest are imported.", "folder", args, stderr, nil)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return errUsage
-	}
-	dir := fs.Arg(0)
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return fmt.Errorf("%s is not a folder", dir)
 	}
-	db, err := openStore(ctx, &cfg)
+	db, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -112,3 +112,27 @@ func parse(fs *flag.FlagSet, cfg *config.Config, args []string) error {
 	}
 	return cfg.Load(fs)
 }
+
+// parseStoreCmd parses the command line of a command that works on the store: the store
+// flags, any extra flags, and exactly one argument when argName is set (none otherwise).
+// It returns the settings and the argument.
+func parseStoreCmd(name, synopsis, argName string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (*config.Config, string, error) {
+	var cfg config.Config
+	fs := newFlagSet(name, synopsis, stderr)
+	cfg.StoreFlags(fs)
+	if extra != nil {
+		extra(fs)
+	}
+	if err := parse(fs, &cfg, args); err != nil {
+		return nil, "", err
+	}
+	switch {
+	case argName == "" && fs.NArg() > 0:
+		return nil, "", fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	case argName != "" && fs.NArg() != 1:
+		fmt.Fprintf(stderr, "helpportal %s needs one %s.\n", name, argName)
+		fs.Usage()
+		return nil, "", errUsage
+	}
+	return &cfg, fs.Arg(0), nil
+}
