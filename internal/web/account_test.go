@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -202,4 +203,32 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Helper()
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+func TestPasswordStrengthAdvice(t *testing.T) {
+	ts, _ := accountFixture(t, "http://help.test")
+	for _, tc := range []struct {
+		password string
+		ok       bool
+	}{
+		{"password123", false},
+		{"casey casey casey casey", false}, // built from the account's own name
+		{"quiet maple lantern harbour seventeen", true},
+	} {
+		res, err := http.Post(ts.URL+"/api/v1/password/strength", "application/json",
+			strings.NewReader(`{"password":"`+tc.password+`","email":"casey@example.com","name":"Casey"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out struct {
+			Score int
+			OK    bool
+			Hint  string
+		}
+		json.NewDecoder(res.Body).Decode(&out)
+		res.Body.Close()
+		if res.StatusCode != 200 || out.OK != tc.ok || (!tc.ok && out.Hint == "") || (tc.ok && out.Score < 3) {
+			t.Errorf("%q: %d %+v", tc.password, res.StatusCode, out)
+		}
+	}
 }

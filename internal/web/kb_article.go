@@ -22,6 +22,7 @@ type articlePage struct {
 	Voted    string // "yes" or "no" right after a vote
 	PrintURL string
 	URL      string
+	tree     *helpportal.CategoryTree
 }
 
 // article loads the article for the article and print pages; an old slug redirects.
@@ -61,6 +62,7 @@ func (s *Server) article(r *http.Request, suffix string) (*articlePage, *respons
 		Path:     tree.Path(a.CategoryID),
 		ShowTOC:  len(a.TOC) >= 3,
 		PrintURL: "/articles/" + a.Slug + "/print",
+		tree:     tree,
 		URL:      s.site.BaseURL + "/articles/" + a.Slug,
 	}
 	p.Canonical = p.URL
@@ -77,12 +79,8 @@ func (s *Server) handleArticle(r *http.Request) (*response, error) {
 		p.Voted = v
 		p.NoIndex = true
 	}
-	tree, err := s.categoryTree(r, s.viewer(r))
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range tree.Roots {
-		p.Sidebar = append(p.Sidebar, categoryCard{Category: c, Total: tree.Total(c.ID), Subs: tree.Children[c.ID]})
+	for _, c := range p.tree.Roots {
+		p.Sidebar = append(p.Sidebar, categoryCard{Category: c, Total: p.tree.Total(c.ID), Subs: p.tree.Children[c.ID]})
 	}
 	if p.Related, err = s.store.RelatedArticles(r.Context(), s.viewer(r), p.Article, 5); err != nil {
 		return nil, err

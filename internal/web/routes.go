@@ -43,7 +43,7 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc("POST /account/password", s.hashGate(s.handlePasswordChange))
 		mux.HandleFunc("POST /account/sessions/{id}/revoke", s.handleSessionRevoke)
 		mux.HandleFunc("POST /account/sessions/revoke-others", s.handleSessionsRevokeOthers)
-		mux.HandleFunc("POST /api/v1/password/strength", s.handlePasswordStrength)
+		mux.HandleFunc("POST /api/v1/password/strength", s.hashGate(s.handlePasswordStrength))
 	}
 	// JSON API (read-only for now).
 	mux.HandleFunc("GET /api/v1/articles", s.handleAPIArticles)
