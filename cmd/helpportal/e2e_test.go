@@ -43,6 +43,7 @@ func run(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Env = cleanEnv()
+	cmd.Dir = t.TempDir() // a default ./data must never land in the source tree
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -80,6 +81,7 @@ func serveLogs(t *testing.T, args ...string) (string, *bytes.Buffer, *syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, binary, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = cleanEnv()
+	cmd.Dir = t.TempDir()
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 10 * time.Second
 	stderr := &syncBuffer{}
@@ -355,14 +357,21 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"import"}, 2, "Usage: helpportal import"},
 		{[]string{"import", "/no/such/folder"}, 1, "/no/such/folder is not a folder"},
 		{[]string{"export"}, 2, "Usage: helpportal export"},
+		{[]string{"serve", "--trusted-proxies", "10.0.0.0/99"}, 1, "--trusted-proxies"},
+		{[]string{"user"}, 2, "helpportal user add"},
+		{[]string{"user", "add", "--email", "not-an-email", "--name", "N"}, 1, "--email"},
+		{[]string{"user", "add", "--email", "a@example.com", "--name", " "}, 1, "--name"},
+		{[]string{"user", "add", "--email", "a@example.com", "--name", "N", "--role", "wizard"}, 1, "--role"},
+		{[]string{"user", "add", "--email", "a@example.com", "--name", "N", "--password-stdin"}, 1, "password was refused"},
+		{[]string{"backup"}, 2, "needs one file"},
 	} {
 		code, out, errOut := run(t, tc.args...)
 		if code != tc.code || !strings.Contains(out+errOut, tc.want) {
 			t.Errorf("helpportal %v = %d, want %d with %q\n%s%s", tc.args, code, tc.code, tc.want, out, errOut)
 		}
 	}
-	for _, cmd := range []string{"serve", "migrate", "import", "export", "backup"} {
-		if code, out, errOut := run(t, cmd, "--help"); code != 0 || !strings.Contains(out+errOut, "Usage: helpportal "+cmd) {
+	for _, cmd := range []string{"serve", "migrate", "import", "export", "backup", "reindex", "user add", "user invite"} {
+		if code, out, errOut := run(t, append(strings.Fields(cmd), "--help")...); code != 0 || !strings.Contains(out+errOut, "Usage: helpportal "+cmd) {
 			t.Errorf("%s --help = %d\n%s%s", cmd, code, out, errOut)
 		}
 	}

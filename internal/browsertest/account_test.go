@@ -34,6 +34,10 @@ func TestAccountPages(t *testing.T) {
 	if err := db.CreateToken(ctx, u.ID, helpportal.TokenReset, resetHash, "", time.Hour, nil, nil); err != nil {
 		t.Fatal(err)
 	}
+	confirm, confirmHash := auth.NewToken()
+	if err := db.CreateToken(ctx, u.ID, helpportal.TokenEmail, confirmHash, "casey@example.org", time.Hour, nil, nil); err != nil {
+		t.Fatal(err)
+	}
 	invitee := &helpportal.User{Email: "ivy@example.com", Name: "Ivy Invitee", Role: helpportal.RoleClient, Status: helpportal.UserInvited}
 	invite, inviteHash := auth.NewToken()
 	if err := db.InviteUser(ctx, invitee, helpportal.TokenInvite, inviteHash, time.Hour, nil); err != nil {
@@ -47,6 +51,7 @@ func TestAccountPages(t *testing.T) {
 		{"reset", "/reset-password/" + reset},
 		{"reset-invalid", "/reset-password/" + strings.Repeat("A", 43)},
 		{"invite", "/invite/" + invite},
+		{"email-confirm", "/account/email/" + confirm},
 	} {
 		status := http.StatusOK
 		if p.name == "reset-invalid" {
