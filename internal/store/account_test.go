@@ -127,7 +127,7 @@ func TestAttemptsWindow(t *testing.T) {
 	db := storetest.MustOpen(t)
 	now := time.Now()
 	for i := range 5 {
-		if err := db.AddAttempt(ctx, now.Add(time.Duration(-20+i*4)*time.Minute), 30*time.Minute, "k"); err != nil {
+		if _, err := db.Admit(ctx, "k", now.Add(time.Duration(-20+i*4)*time.Minute), 30*time.Minute, func(int, time.Time) bool { return true }); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -220,7 +220,9 @@ func TestNewPasswordClearsThrottleAndPendingChanges(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.MustOpen(t)
 	u := mustUser(t, db, "d@example.com")
-	db.AddAttempt(ctx, time.Now(), time.Hour, "login:acct:d@example.com", "login:acct:d@example.com")
+	for range 2 {
+		db.Admit(ctx, "login:acct:d@example.com", time.Now(), time.Hour, func(int, time.Time) bool { return true })
+	}
 	db.CreateToken(ctx, u.ID, helpportal.TokenEmail, "em", "evil@example.com", time.Hour, nil, nil)
 	if err := db.ChangePassword(ctx, u.ID, store.PasswordChange{Hash: "new", EndSessions: true,
 		Event: helpportal.Event{UserID: u.ID, Kind: helpportal.EventPasswordReset}}); err != nil {

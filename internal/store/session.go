@@ -177,21 +177,6 @@ func (db *DB) ForgetAttempt(ctx context.Context, key string, at time.Time) error
 	})
 }
 
-// AddAttempt counts one attempt under each key, pruning what is older than keep.
-func (db *DB) AddAttempt(ctx context.Context, at time.Time, keep time.Duration, keys ...string) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
-		for _, k := range keys {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (key, at) VALUES (?, ?)`, k, at.UnixMilli()); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM attempts WHERE key = ? AND at < ?`, k, at.Add(-keep).UnixMilli()); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
 // AddEvent logs a security event.
 func (db *DB) AddEvent(ctx context.Context, ev helpportal.Event) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error { return db.addEvent(ctx, tx, ev) })

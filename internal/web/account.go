@@ -34,10 +34,8 @@ type Accounts interface {
 	RevokeSession(ctx context.Context, userID, sessionID int64, ev helpportal.Event) error
 	RevokeOtherSessions(ctx context.Context, userID int64, keepHash string, ev helpportal.Event) error
 	RotateSession(ctx context.Context, oldHash, newHash string) error
-	Attempts(ctx context.Context, key string, since time.Time) (int, time.Time, error)
 	Admit(ctx context.Context, key string, now time.Time, window time.Duration, allow func(n int, last time.Time) bool) (bool, error)
 	ForgetAttempt(ctx context.Context, key string, at time.Time) error
-	AddAttempt(ctx context.Context, at time.Time, keep time.Duration, keys ...string) error
 	AddEvent(ctx context.Context, ev helpportal.Event) error
 	Events(ctx context.Context, userID int64, limit int) ([]helpportal.Event, error)
 }
