@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -57,7 +58,15 @@ func (s *smtpSession) Logout() error { return nil }
 func startSMTP(t *testing.T) (*mailbox, string) {
 	t.Helper()
 	box := &mailbox{}
-	srv := smtp.NewServer(box)
+	srv, addr := listenSMTP(t, box)
+	t.Cleanup(func() { srv.Close() })
+	return box, addr
+}
+
+// listenSMTP serves be on a loopback port and returns the server and its smtp:// URL.
+func listenSMTP(t *testing.T, be smtp.Backend) (*smtp.Server, string) {
+	t.Helper()
+	srv := smtp.NewServer(be)
 	srv.Domain = "localhost"
 	srv.AllowInsecureAuth = true
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -65,8 +74,7 @@ func startSMTP(t *testing.T) (*mailbox, string) {
 		t.Fatal(err)
 	}
 	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return box, "smtp://" + ln.Addr().String()
+	return srv, "smtp://" + ln.Addr().String()
 }
 
 var linkRE = regexp.MustCompile(`https?://[^\s"<>]+/(?:invite|reset-password|account/email)/[A-Za-z0-9_-]{43}`)
@@ -343,14 +351,50 @@ func TestAccountJourneys(t *testing.T) {
 	if res, _ := admin.get("/account"); res.StatusCode != 200 {
 		t.Errorf("admin signed out by a cross-site post: %d", res.StatusCode)
 	}
-	// Nothing secret in the server's log.
-	for _, secret := range []string{strongPassword, second, "fresh river mountain cloud path", pathOf(t, link)[len("/reset-password/"):],
-		setup[len("/invite/"):], "client@example.com"} {
-		if strings.Contains(logs.String(), secret) {
-			t.Errorf("the server's log contains %q", secret)
+	// Nothing secret in the server's log, which is one JSON object a line, with a line for
+	// every request.
+	secrets := []string{strongPassword, second, "fresh river mountain cloud path", pathOf(t, link)[len("/reset-password/"):],
+		setup[len("/invite/"):], "client@example.com"}
+	baseURL, _ := url.Parse(base)
+	for _, b := range []*browser{admin, client, phone, anon} {
+		for _, c := range b.c.Jar.Cookies(baseURL) {
+			secrets = append(secrets, c.Value) // session and vote cookies
 		}
 	}
+	requests := 0
+	for line := range strings.Lines(logs.String()) {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Errorf("a log line is not JSON (%v): %s", err, line)
+			continue
+		}
+		if rec["msg"] == "request" {
+			requests++
+			if id, _ := rec["request_id"].(string); len(id) != 16 || rec["route"] == nil || rec["status"] == nil {
+				t.Errorf("request line without its fields: %s", line)
+			}
+		}
+		for _, secret := range secrets {
+			if strings.Contains(line, secret) {
+				t.Errorf("the server's log contains %q: %s", secret, line)
+			}
+		}
+		if m := logTokenRE.FindString(line); m != "" { // any token: confirmation links, other cookies
+			t.Errorf("the server's log contains a token %q: %s", m, line)
+		}
+		if m := logEmailRE.FindString(line); m != "" {
+			t.Errorf("the server's log contains an email address %q: %s", m, line)
+		}
+	}
+	if requests < 50 {
+		t.Errorf("%d request lines in the log; every request should have one", requests)
+	}
 }
+
+var (
+	logTokenRE = regexp.MustCompile(`[A-Za-z0-9_-]{43}`)
+	logEmailRE = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z0-9.-]+`)
+)
 
 var alertRE = regexp.MustCompile(`(?s)<div class="alert alert-error"[^>]*>(.*?)</div>`)
 

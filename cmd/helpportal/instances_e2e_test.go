@@ -1,14 +1,22 @@
 package main_test
 
 import (
+	"bufio"
+	"bytes"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-smtp"
 
 	"helpportal/internal/store/storetest"
 )
@@ -54,7 +62,12 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 		t.Errorf("A's session on B = %d", resB.StatusCode)
 	}
 
-	// An article written by another process is found by B's search.
+	// An article written by another process is found by B's search and listed on B's cached
+	// pages well within 2 s: PostgreSQL's NOTIFY wakes B's index follower and page cache.
+	_, topics := get(t, b+"/topics") // cached on B from here on
+	if strings.Contains(topics, "Platypus invoices") {
+		t.Fatal("the article is listed before it exists")
+	}
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "billing"), 0o755)
 	os.WriteFile(filepath.Join(dir, "billing", "platypus-invoices.md"), []byte("---\ntitle: Platypus invoices\n---\nHow platypus billing works.\n"), 0o644)
@@ -62,16 +75,26 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 	if code, _, errOut := run(t, "import", "--database-url", dbURL, dir); code != 0 {
 		t.Fatalf("import = %d %s", code, errOut)
 	}
-	for {
-		_, body := get(t, b+"/api/v1/search?q=platypus")
-		if strings.Contains(body, "platypus-invoices") {
-			t.Logf("searchable on B %s after the write", time.Since(start).Round(time.Millisecond))
-			break
+	committed := time.Now() // the import has committed and exited
+	var searchable, listed time.Duration
+	for searchable == 0 || listed == 0 {
+		if _, body := get(t, b+"/api/v1/search?q=platypus"); searchable == 0 && strings.Contains(body, "platypus-invoices") {
+			searchable = time.Since(committed)
 		}
-		if time.Since(start) > 15*time.Second {
-			t.Fatal("the new article never became searchable on B")
+		if _, body := get(t, b+"/topics"); listed == 0 && strings.Contains(body, "Platypus invoices") {
+			listed = time.Since(committed)
 		}
-		time.Sleep(100 * time.Millisecond)
+		if time.Since(committed) > 15*time.Second {
+			t.Fatalf("after 15 s: searchable on B %v, listed on B's topics page %v", searchable, listed)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("after the import committed (it ran %s): searchable on B in %s, B's cached topics page current in %s",
+		committed.Sub(start).Round(time.Millisecond), searchable.Round(time.Millisecond), listed.Round(time.Millisecond))
+	// The polls alone would take up to 0.5 s (search) and 1 s (pages); the bound leaves room
+	// for a loaded machine and still holds the 2 s promise with a wide margin.
+	if searchable > time.Second || listed > time.Second {
+		t.Errorf("searchable on B after %s, listed after %s; want well under 2 s", searchable, listed)
 	}
 
 	// A reset requested on A is accepted by B, once; the mail is delivered exactly once
@@ -101,4 +124,230 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 
 func noFollow() *http.Client {
 	return &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// TestMailSurvivesSIGKILL kills an instance with SIGKILL while it delivers a mail: the
+// survivor takes the mail over once the dead instance's lease runs out, and the mail is
+// delivered exactly once.
+func TestMailSurvivesSIGKILL(t *testing.T) {
+	if os.Getenv("HELPPORTAL_TEST_DATABASE_URL") == "" {
+		t.Skip("PostgreSQL tests skipped: set HELPPORTAL_TEST_DATABASE_URL=postgres://… to run them")
+	}
+	t.Parallel()
+	dbURL := storetest.EmptyPostgres(t)
+	if code, _, errOut := run(t, "migrate", "--database-url", dbURL); code != 0 {
+		t.Fatalf("migrate = %d %s", code, errOut)
+	}
+	box, smtpURL := startStallingSMTP(t, "boss@example.com")
+	const lease = 4 * time.Second
+	args := func(from string) []string {
+		return []string{"--database-url", dbURL, "--data", t.TempDir(), "--smtp-url", smtpURL,
+			"--mail-from", from, "--mail-lease", lease.String()}
+	}
+	// Each instance sends from its own address, so the mail server can tell them apart.
+	a := startInstance(t, args("a@example.com")...)
+	b := startInstance(t, args("b@example.com")...)
+	byFrom := map[string]*instance{"a@example.com": a, "b@example.com": b}
+
+	setup := regexp.MustCompile(`/invite/[A-Za-z0-9_-]{43}`).FindString(b.out.String())
+	if res, _ := newBrowser(t, a.base).post(setup, url.Values{"email": {"boss@example.com"}, "name": {"Boss"}, "new_password": {strongPassword}}); res.StatusCode != 303 {
+		t.Fatalf("set-up = %d", res.StatusCode)
+	}
+	// A queues the reset mail and wakes its worker; whichever instance claims it stalls in
+	// DATA, holding the lease, and is killed there.
+	if res, _ := newBrowser(t, a.base).post("/forgot-password", url.Values{"email": {"boss@example.com"}}); res.StatusCode >= 400 {
+		t.Fatalf("forgot-password on A = %d", res.StatusCode)
+	}
+	var holder string
+	select {
+	case holder = <-box.stalled:
+	case <-time.After(15 * time.Second):
+		t.Fatal("no instance tried to deliver the reset mail")
+	}
+	stalledAt := time.Now()
+	dead := byFrom[holder]
+	dead.kill(t)
+	close(box.release) // the dead instance's DATA fails; the server never accepted the mail
+
+	d := box.await(t, 20*time.Second)
+	took := d.at.Sub(stalledAt)
+	t.Logf("%s was killed mid-delivery; %s delivered the mail %s later (lease %s)", holder, d.from, took.Round(time.Millisecond), lease)
+	if d.from == holder {
+		t.Fatalf("delivered by the killed instance %s", holder)
+	}
+	if took < lease-time.Second {
+		t.Errorf("taken over after %s, before the %s lease ran out", took, lease)
+	}
+	if !strings.Contains(d.raw, "/reset-password/") {
+		t.Error("the delivered mail has no reset link")
+	}
+	time.Sleep(2 * time.Second) // a second delivery would have happened by now
+	if n := box.count(); n != 1 {
+		t.Errorf("the mail was delivered %d times, want exactly once", n)
+	}
+	// The survivor still serves.
+	if code, _ := get(t, byFrom[d.from].base+"/readyz"); code != 200 {
+		t.Errorf("survivor /readyz = %d", code)
+	}
+}
+
+// stallingSMTP is a real SMTP server on loopback whose first delivery to one address stalls
+// after the whole message arrived, before it is accepted: the sender sits in DATA, its lease
+// on the message held.
+type stallingSMTP struct {
+	target  string
+	stalled chan string   // the envelope sender of the stalled delivery
+	release chan struct{} // closed to end the stall, failing that delivery
+	mu      sync.Mutex
+	didWait bool
+	got     []delivery
+}
+
+type delivery struct {
+	from, raw string
+	at        time.Time
+}
+
+func startStallingSMTP(t *testing.T, target string) (*stallingSMTP, string) {
+	t.Helper()
+	box := &stallingSMTP{target: target, stalled: make(chan string, 1), release: make(chan struct{})}
+	srv, addr := listenSMTP(t, box)
+	t.Cleanup(func() {
+		select {
+		case <-box.release:
+		default:
+			close(box.release)
+		}
+		srv.Close()
+	})
+	return box, addr
+}
+
+func (b *stallingSMTP) NewSession(*smtp.Conn) (smtp.Session, error) {
+	return &stallSession{box: b}, nil
+}
+
+type stallSession struct {
+	box      *stallingSMTP
+	from     string
+	toTarget bool
+}
+
+func (s *stallSession) Mail(from string, _ *smtp.MailOptions) error { s.from = from; return nil }
+func (s *stallSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.toTarget = s.toTarget || strings.EqualFold(to, s.box.target)
+	return nil
+}
+func (s *stallSession) Data(r io.Reader) error {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	if !s.toTarget {
+		return nil
+	}
+	s.box.mu.Lock()
+	stall := !s.box.didWait
+	s.box.didWait = true
+	if !stall {
+		s.box.got = append(s.box.got, delivery{from: s.from, raw: string(raw), at: time.Now()})
+	}
+	s.box.mu.Unlock()
+	if stall {
+		s.box.stalled <- s.from
+		<-s.box.release
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Stalled by the test"}
+	}
+	return nil
+}
+func (s *stallSession) Reset()        {}
+func (s *stallSession) Logout() error { return nil }
+
+func (b *stallingSMTP) count() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.got)
+}
+
+// await waits for the first accepted delivery to the target.
+func (b *stallingSMTP) await(t *testing.T, within time.Duration) delivery {
+	t.Helper()
+	for deadline := time.Now().Add(within); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		b.mu.Lock()
+		if len(b.got) > 0 {
+			d := b.got[0]
+			b.mu.Unlock()
+			return d
+		}
+		b.mu.Unlock()
+	}
+	t.Fatalf("no delivery to %s within %s", b.target, within)
+	return delivery{}
+}
+
+// instance is a `helpportal serve` process the test may kill.
+type instance struct {
+	base   string
+	cmd    *exec.Cmd
+	out    *bytes.Buffer // standard output up to "ready"
+	log    *syncBuffer   // standard error
+	killed bool
+}
+
+// startInstance starts `helpportal serve` on a free port; at the end of the test it is
+// stopped with an interrupt (and must exit cleanly) unless the test killed it.
+func startInstance(t *testing.T, args ...string) *instance {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	cmd.Env = cleanEnv()
+	cmd.Dir = t.TempDir()
+	inst := &instance{cmd: cmd, log: &syncBuffer{}, out: &bytes.Buffer{}}
+	cmd.Stderr = inst.log
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if inst.killed {
+			return
+		}
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve exited: %v\n%s", err, inst.log.String())
+			}
+		case <-time.After(15 * time.Second):
+			cmd.Process.Kill()
+			t.Errorf("serve did not stop on an interrupt\n%s", inst.log.String())
+		}
+	})
+	lines := bufio.NewScanner(stdout)
+	timer := time.AfterFunc(20*time.Second, func() { cmd.Process.Kill() })
+	defer timer.Stop()
+	for lines.Scan() {
+		inst.out.WriteString(lines.Text() + "\n")
+		if m := readyRE.FindStringSubmatch(lines.Text()); m != nil {
+			go io.Copy(io.Discard, stdout)
+			inst.base = m[1]
+			return inst
+		}
+	}
+	t.Fatalf("serve never became ready:\n%s\n%s", inst.out.String(), inst.log.String())
+	return nil
+}
+
+// kill ends the process with SIGKILL: no shutdown, no lease released.
+func (i *instance) kill(t *testing.T) {
+	t.Helper()
+	i.killed = true
+	if err := i.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	i.cmd.Wait() //nolint:errcheck // "signal: killed" is the point
 }

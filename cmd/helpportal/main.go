@@ -24,6 +24,7 @@ Usage:
   helpportal export   [flags] DIR   export every article as a Markdown folder
   helpportal reindex  [flags]       rebuild the search index beside the live one and swap it in
   helpportal backup   [flags] FILE  copy the SQLite database while the portal runs
+  helpportal copy --from URL --to URL   move a whole portal between SQLite and PostgreSQL
   helpportal user add    --email E --name N --role R [--password-stdin]
   helpportal user invite --email E --name N --role R   (mails a set-password link)
 
@@ -51,11 +52,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	var err error
 	switch args[0] {
 	case "serve":
-		err = cmdServe(ctx, args[1:], stdout, stderr, log)
+		err = cmdServe(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		err = cmdMigrate(ctx, args[1:], stdout, stderr)
 	case "reindex":
@@ -68,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdImport(ctx, args[1:], stdout, stderr)
 	case "export":
 		err = cmdExport(ctx, args[1:], stdout, stderr)
+	case "copy":
+		err = cmdCopy(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -88,6 +90,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "helpportal %s: %v\n", args[0], err)
 	return 1
+}
+
+// newLogger writes records of level info and above to w, as one JSON object a line or as
+// text (--log-format).
+func newLogger(format string, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
 // newFlagSet makes a flag set that reports errors instead of exiting.

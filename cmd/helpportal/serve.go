@@ -23,13 +23,14 @@ import (
 	"helpportal/internal/web"
 )
 
-func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
 	fs := newFlagSet("serve", "serve [flags]", stderr)
 	cfg.ServeFlags(fs)
 	if err := parse(fs, &cfg, args); err != nil {
 		return err
 	}
+	log := newLogger(cfg.LogFormat, stderr)
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
@@ -39,7 +40,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer db.Close() // last: it also stops the change listener the followers below subscribe to
+	db.SetLogger(log)
 	if err := firstStart(ctx, db, &cfg, stdout); err != nil {
 		return err
 	}
@@ -69,7 +71,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 		ln.Close()
 		return err
 	}
-	mailer := mail.NewWorker(db, sender, mail.WorkerConfig{From: cfg.MailFrom}, log)
+	mailer := mail.NewWorker(db, sender, mail.WorkerConfig{From: cfg.MailFrom, Lease: cfg.MailLease}, log)
 	// Argon2id is CPU-bound for tens of milliseconds and takes 19 MiB: hashing on all but
 	// one core keeps a flood of sign-ins from starving page views, and a short queue turns
 	// the rest of the flood into 429s instead of memory.

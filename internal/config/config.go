@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"helpportal"
 )
@@ -27,6 +28,11 @@ type Config struct {
 	MailFrom    string
 	NoDemo      bool
 	Metrics     bool
+	// MailLease is how long an instance holds a mail it is delivering; a crashed instance's
+	// mail waits this long before another takes it over.
+	MailLease time.Duration
+	// LogFormat is how serve writes its log to stderr: "json" (one object a line) or "text".
+	LogFormat string
 	// BaseURLDerived is true when --base-url was not given and comes from --addr.
 	BaseURLDerived bool
 	Site           helpportal.Site
@@ -56,7 +62,9 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on")
 	c.MailFlags(fs)
 	fs.BoolVar(&c.NoDemo, "no-demo", false, "start with an empty portal instead of demo content")
+	fs.DurationVar(&c.MailLease, "mail-lease", 2*time.Minute, "how long an instance may hold a mail it is delivering before another instance takes it over (a delivery is cut off at half of it)")
 	fs.BoolVar(&c.Metrics, "metrics", false, "serve Prometheus metrics at /metrics (request counts and latency, search lag, outbox depth, Go runtime)")
+	fs.StringVar(&c.LogFormat, "log-format", "json", "log lines on stderr as json (one object a line) or text")
 	fs.StringVar(&c.trustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed")
 	fs.StringVar(&c.Site.Name, "site-name", "Helpportal", "the portal's name")
 	fs.StringVar(&c.Site.Tagline, "tagline", "Answers, guides and fixes for your account, services and billing.", "one line under the name")
@@ -132,6 +140,12 @@ func (c *Config) Validate() error {
 	}
 	if err := c.validateMail(); err != nil {
 		return err
+	}
+	if c.MailLease < 2*time.Second { // mail.MinLease
+		return fmt.Errorf("--mail-lease %s must be at least 2s", c.MailLease)
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		return fmt.Errorf("--log-format %q must be json or text", c.LogFormat)
 	}
 	if strings.TrimSpace(c.Site.Name) == "" {
 		return errors.New("--site-name must not be empty")

@@ -50,9 +50,28 @@ func TestValidateNamesTheFlag(t *testing.T) {
 		{[]string{"--database-url", "mysql://x"}},
 		{[]string{"--header-links", "Prices"}},
 		{[]string{"--site-name", " "}},
+		{[]string{"--log-format", "xml"}},
+		{[]string{"--mail-lease", "1s"}},
 	} {
 		if _, err := load(t, tc.args...); err == nil || !strings.Contains(err.Error(), tc.args[0]) {
 			t.Errorf("%v: %v", tc.args, err)
 		}
+	}
+}
+
+func TestLogFormat(t *testing.T) {
+	if c, err := load(t); err != nil || c.LogFormat != "json" {
+		t.Errorf("default log format = %q, %v; want json", c.LogFormat, err)
+	}
+	if c, err := load(t, "--log-format", "text"); err != nil || c.LogFormat != "text" {
+		t.Errorf("--log-format text = %q, %v", c.LogFormat, err)
+	}
+	t.Setenv("HELPPORTAL_LOG_FORMAT", "text")
+	if c, err := load(t); err != nil || c.LogFormat != "text" {
+		t.Errorf("HELPPORTAL_LOG_FORMAT=text gives %q, %v", c.LogFormat, err)
+	}
+	t.Setenv("HELPPORTAL_LOG_FORMAT", "yaml")
+	if _, err := load(t); err == nil || !strings.Contains(err.Error(), "--log-format") {
+		t.Errorf("HELPPORTAL_LOG_FORMAT=yaml: %v", err)
 	}
 }

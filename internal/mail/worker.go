@@ -10,10 +10,16 @@ const (
 	firstRetry  = 30 * time.Second
 	maxRetry    = time.Hour
 	giveUpAfter = 24 * time.Hour
-	// sendTimeout bounds one delivery as a whole (go-mail's 30 s applies per step). A message
-	// is only sent while its lease has at least this long left, so the lease cannot run out
-	// mid-delivery and let another instance send it too.
-	sendTimeout = time.Minute
+	// DefaultLease is how long a claim holds by default: how long a crashed instance's mail
+	// waits before another instance takes it over.
+	DefaultLease = 2 * time.Minute
+	// MinLease gives a delivery (half the lease) at least a second.
+	MinLease = 2 * time.Second
+	// maxSendTimeout bounds one delivery as a whole (go-mail's 30 s applies per step); a
+	// shorter lease cuts deliveries at half its length instead. A message is only sent while
+	// its lease has at least this long left, so the lease cannot run out mid-delivery and let
+	// another instance send it too.
+	maxSendTimeout = time.Minute
 	// storeTimeout bounds recording a result, which happens even during shutdown.
 	storeTimeout = 10 * time.Second
 )
@@ -22,7 +28,7 @@ const (
 type WorkerConfig struct {
 	From  string           // From and envelope sender; "" means noreply@ the base URL's host
 	Poll  time.Duration    // how often to look for due mail (default 5 s)
-	Lease time.Duration    // how long a claim holds (default and minimum 2 × sendTimeout)
+	Lease time.Duration    // how long a claim holds (default DefaultLease, at least MinLease)
 	Batch int              // messages claimed at once (default 10)
 	Now   func() time.Time // the clock (default time.Now); tests inject their own
 }
@@ -33,11 +39,12 @@ type WorkerConfig struct {
 // releasing leases it still holds. Log lines never contain bodies, links, tokens or full
 // addresses.
 type Worker struct {
-	ob   Outbox
-	s    Sender
-	cfg  WorkerConfig
-	log  *slog.Logger
-	wake chan struct{}
+	ob          Outbox
+	s           Sender
+	cfg         WorkerConfig
+	log         *slog.Logger
+	wake        chan struct{}
+	sendTimeout time.Duration // one delivery's bound: half the lease, at most maxSendTimeout
 }
 
 // NewWorker returns a worker delivering ob's mail through s; call Run to start it.
@@ -45,7 +52,10 @@ func NewWorker(ob Outbox, s Sender, cfg WorkerConfig, log *slog.Logger) *Worker 
 	if cfg.Poll <= 0 {
 		cfg.Poll = 5 * time.Second
 	}
-	cfg.Lease = max(cfg.Lease, 2*sendTimeout)
+	if cfg.Lease <= 0 {
+		cfg.Lease = DefaultLease
+	}
+	cfg.Lease = max(cfg.Lease, MinLease)
 	if cfg.Batch <= 0 {
 		cfg.Batch = 10
 	}
@@ -55,7 +65,7 @@ func NewWorker(ob Outbox, s Sender, cfg WorkerConfig, log *slog.Logger) *Worker 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Worker{ob: ob, s: s, cfg: cfg, log: log, wake: make(chan struct{}, 1)}
+	return &Worker{ob: ob, s: s, cfg: cfg, log: log, wake: make(chan struct{}, 1), sendTimeout: min(cfg.Lease/2, maxSendTimeout)}
 }
 
 // Wake asks for a pass now. It never blocks: wake-ups that arrive during a pass fold into one.
@@ -100,7 +110,7 @@ func (w *Worker) pass(ctx context.Context) bool {
 	leaseEnd := now.Add(w.cfg.Lease)
 	var unsettled []int64
 	for _, m := range batch {
-		if ctx.Err() != nil || w.cfg.Now().Add(sendTimeout).After(leaseEnd) || !w.deliver(ctx, m) {
+		if ctx.Err() != nil || w.cfg.Now().Add(w.sendTimeout).After(leaseEnd) || !w.deliver(ctx, m) {
 			unsettled = append(unsettled, m.ID)
 		}
 	}
@@ -128,7 +138,7 @@ func (w *Worker) deliver(ctx context.Context, m Message) bool {
 
 	var reason string
 	if now := w.cfg.Now(); now.Before(m.CreatedAt.Add(giveUpAfter)) {
-		sctx, scancel := context.WithTimeout(ctx, sendTimeout)
+		sctx, scancel := context.WithTimeout(ctx, w.sendTimeout)
 		err := w.s.Send(sctx, w.cfg.From, m)
 		scancel()
 		if err == nil {

@@ -189,3 +189,34 @@ func TestWorkerRunCancel(t *testing.T) {
 		}
 	}
 }
+
+// The lease is configurable (a crashed instance's mail waits that long), and a delivery is
+// cut off at half of it, so a lease never runs out mid-delivery.
+func TestWorkerLeaseBoundsDelivery(t *testing.T) {
+	for _, tc := range []struct{ lease, want, send time.Duration }{
+		{0, DefaultLease, time.Minute},
+		{time.Hour, time.Hour, time.Minute},
+		{4 * time.Second, 4 * time.Second, 2 * time.Second},
+		{time.Millisecond, MinLease, MinLease / 2},
+	} {
+		ob := &memOutbox{}
+		id := ob.add(queued("alice@example.com", time.Now()))
+		var budget, held time.Duration
+		w := NewWorker(ob, funcSender(func(ctx context.Context, _ Message) error {
+			deadline, _ := ctx.Deadline()
+			budget = time.Until(deadline)
+			held = time.Until(ob.row(id).leaseUntil)
+			return nil
+		}), WorkerConfig{Lease: tc.lease}, nil)
+		w.pass(t.Context())
+		if !ob.row(id).sent {
+			t.Errorf("lease %s: not sent", tc.lease)
+		}
+		if held > tc.want || held < tc.want-time.Second {
+			t.Errorf("lease %s: held for %s, want %s", tc.lease, held, tc.want)
+		}
+		if budget > tc.send || budget < tc.send-time.Second {
+			t.Errorf("lease %s: a delivery may take %s, want %s", tc.lease, budget, tc.send)
+		}
+	}
+}

@@ -19,18 +19,30 @@ const (
 	flushInterval = 5 * time.Second
 )
 
+// changeFeed is what a Source offers when it can say at once that the change log grew: the
+// store does, for its own writes and, on PostgreSQL, for every instance's (LISTEN/NOTIFY).
+type changeFeed interface {
+	Changes(ctx context.Context) <-chan struct{}
+}
+
 // Run keeps the index following the store until ctx ends: it builds the index if there is
-// none, applies new changes within PollInterval of their commit (at once for this process's
-// own writes), picks up a rebuilt index swapped in by `helpportal reindex`, refreshes the
-// reader-feedback tie-breakers and flushes search analytics. Errors are logged and retried.
+// none, applies new changes as soon as the store signals them (see changeFeed) and in any
+// case within PollInterval of their commit, picks up a rebuilt index swapped in by
+// `helpportal reindex`, refreshes the reader-feedback tie-breakers and flushes search
+// analytics. Errors are logged and retried.
 func (e *Engine) Run(ctx context.Context) {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
+	var changed <-chan struct{} // nil: polling alone
+	if f, ok := e.src.(changeFeed); ok {
+		changed = f.Changes(ctx)
+	}
 	var lastPoll, lastStats, lastFlush, lastGenCheck time.Time
+	woken := false
 	for {
 		now := time.Now()
-		if !e.ready.Load() || now.Sub(lastPoll) >= e.opt.PollInterval || e.src.ChangeSeq() > e.applied.Load() {
-			lastPoll = now
+		if woken || !e.ready.Load() || now.Sub(lastPoll) >= e.opt.PollInterval || e.src.ChangeSeq() > e.applied.Load() {
+			woken, lastPoll = false, now
 			if err := e.Sync(ctx); err != nil && ctx.Err() == nil {
 				e.log.Warn("search: catching up with the store", "err", err)
 			}
@@ -55,6 +67,8 @@ func (e *Engine) Run(ctx context.Context) {
 		case <-ctx.Done():
 			e.stats.flush(context.WithoutCancel(ctx), e.src, e.log)
 			return
+		case <-changed:
+			woken = true
 		case <-tick.C:
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver
 )
 
@@ -36,6 +37,8 @@ type DB struct {
 	// changeSeq is the highest change number this process has seen (written or polled);
 	// caches compare it to know when content changed.
 	changeSeq atomic.Int64
+	feed      changeFeed      // wake-ups when the change log grows (notify.go)
+	pgConfig  *pgx.ConnConfig // PostgreSQL: what the change listener connects with
 }
 
 // OpenURL opens the store named by databaseURL: PostgreSQL for a postgres:// or
@@ -96,8 +99,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	return db, nil
 }
 
-// Close closes the pools.
+// Close stops the change listener and closes the pools.
 func (db *DB) Close() error {
+	db.feed.close()
 	if db.read == db.write {
 		return db.read.Close()
 	}
@@ -156,11 +160,13 @@ func (db *DB) inChangeTx(ctx context.Context, fn func(*sql.Tx) error) error {
 // reads, so queueing them costs little; SQLite orders them anyway with its single writer.
 const changeLogLock = "changes"
 
-// recordChange appends to the change log inside tx; callers bump changeSeq after commit.
-// It takes the change-log lock itself (on PostgreSQL a short round trip that returns at
-// once when inChangeTx already holds it), so numbers commit in order whoever the caller is.
+// recordChange appends to the change log inside tx; callers bump changeSeq after commit
+// (sawChange, which wakes this process's subscribers). It takes the change-log lock itself
+// (on PostgreSQL a short round trip that returns at once when inChangeTx already holds it,
+// and that also queues the notification for other instances), so numbers commit in order
+// whoever the caller is.
 func (db *DB) recordChange(ctx context.Context, tx *sql.Tx, entity string, id int64, op string) (int64, error) {
-	if err := db.lockName(ctx, tx, changeLogLock); err != nil {
+	if err := db.lockChangeLog(ctx, tx); err != nil {
 		return 0, err
 	}
 	var seq int64
@@ -172,7 +178,11 @@ func (db *DB) recordChange(ctx context.Context, tx *sql.Tx, entity string, id in
 func (db *DB) sawChange(seq int64) {
 	for {
 		cur := db.changeSeq.Load()
-		if seq <= cur || db.changeSeq.CompareAndSwap(cur, seq) {
+		if seq <= cur {
+			return
+		}
+		if db.changeSeq.CompareAndSwap(cur, seq) {
+			db.feed.signal()
 			return
 		}
 	}

@@ -94,6 +94,25 @@ func (db *DB) OutboxDepth(ctx context.Context) (int, error) {
 	return n, translate(err)
 }
 
+// OutboxStats counts the mail not yet delivered, in every instance's outbox (one store).
+type OutboxStats struct {
+	Waiting  int // to be delivered (including Retrying)
+	Retrying int // waiting after at least one failed attempt
+	GaveUp   int // given up for good after 24 hours of failures
+}
+
+// OutboxStats counts undelivered mail by state: one read over the rows not yet sent (the
+// outbox's index), cheap enough for every metrics scrape.
+func (db *DB) OutboxStats(ctx context.Context) (OutboxStats, error) {
+	var st OutboxStats
+	err := db.read.QueryRowContext(ctx, `SELECT
+		COALESCE(SUM(CASE WHEN gave_up = 0 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN gave_up = 0 AND attempts > 0 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN gave_up = 1 THEN 1 ELSE 0 END), 0)
+		FROM mail_outbox WHERE sent_at = 0`).Scan(&st.Waiting, &st.Retrying, &st.GaveUp)
+	return st, translate(err)
+}
+
 func truncateReason(s string) string {
 	if len(s) > 500 {
 		return s[:500]

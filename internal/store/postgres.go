@@ -80,7 +80,7 @@ func openPostgres(ctx context.Context, databaseURL string) (*DB, error) {
 	pool.SetConnMaxLifetime(life)
 	// One pool serves reads and writes: PostgreSQL runs writers side by side, so the
 	// one-writer pool SQLite needs would only queue them.
-	db := &DB{read: pool, write: pool, dialect: postgresDialect, now: time.Now,
+	db := &DB{read: pool, write: pool, dialect: postgresDialect, now: time.Now, pgConfig: cfg,
 		location: fmt.Sprintf("PostgreSQL %s:%d/%s", cfg.Host, cfg.Port, cfg.Database)}
 	var schema sql.NullString
 	if err := pool.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {

@@ -85,6 +85,15 @@ func (db *DB) Sessions(ctx context.Context, userID int64, now time.Time) ([]*hel
 	return list, translate(rows.Err())
 }
 
+// ActiveSessions counts the sessions of every user that are live at now (not idle too
+// long, not past their end), for the metrics.
+func (db *DB) ActiveSessions(ctx context.Context, now time.Time) (int, error) {
+	var n int
+	err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE idle_until > ? AND expires_at > ?`,
+		now.UnixMilli(), now.UnixMilli()).Scan(&n)
+	return n, translate(err)
+}
+
 // EndSession deletes the session with the token hash (sign-out).
 func (db *DB) EndSession(ctx context.Context, hash string, ev *helpportal.Event) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"time"
 
 	"helpportal"
@@ -155,6 +156,12 @@ func (db *DB) CreateToken(ctx context.Context, userID int64, purpose, hash, data
 }
 
 func (db *DB) createToken(ctx context.Context, tx *sql.Tx, userID int64, purpose, hash, data string, ttl time.Duration, m *helpportal.OutgoingMail, ev *helpportal.Event) error {
+	// On PostgreSQL two requests at once could each void the older tokens, miss the other's
+	// new one and insert their own, leaving two live links: the user's and purpose's lock
+	// makes them take turns, as SQLite's single writer does.
+	if err := db.lockName(ctx, tx, "token:"+strconv.FormatInt(userID, 10)+":"+purpose); err != nil {
+		return err
+	}
 	now := db.now()
 	if _, err := tx.ExecContext(ctx, `UPDATE tokens SET used_at = ? WHERE user_id = ? AND purpose = ? AND used_at = 0`,
 		now.UnixMilli(), userID, purpose); err != nil {

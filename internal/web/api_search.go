@@ -29,6 +29,7 @@ type Searcher interface {
 // runSearch searches with the engine, or with the store's simple search when there is no
 // engine or it is not ready yet. Either way the results respect the viewer.
 func (s *Server) runSearch(ctx context.Context, req search.Request) (*search.Result, error) {
+	defer s.metrics.observeSearch(time.Now())
 	if s.search != nil {
 		res, err := s.search.Search(ctx, req)
 		if !errors.Is(err, search.ErrNotReady) {

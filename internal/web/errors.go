@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"regexp"
 
 	"helpportal"
 )
@@ -56,17 +55,18 @@ func codeOf(err error) string {
 // logError logs server-side failures; client errors are not worth a log line each.
 func (s *Server) logError(r *http.Request, err error) {
 	if statusOf(err) >= 500 {
-		s.log.Error("request failed", "method", r.Method, "path", logPath(r), "err", err)
+		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", logPath(r), "err", err)
 	} else {
-		s.log.Debug("request refused", "method", r.Method, "path", logPath(r), "code", helpportal.ErrorCode(err))
+		s.log.DebugContext(r.Context(), "request refused", "method", r.Method, "path", logPath(r), "code", helpportal.ErrorCode(err))
 	}
 }
 
-// tokenSegment matches a one-time token in a path (43 base64url characters).
-var tokenSegment = regexp.MustCompile(`/[A-Za-z0-9_-]{43}(/|$)`)
-
-// logPath is the request path with any token in it blanked: reset, invitation and
-// confirmation links carry their secret in the path.
+// logPath is the request path with any token in it redacted (redactPath): reset,
+// invitation and confirmation links carry their secret in the path.
 func logPath(r *http.Request) string {
-	return tokenSegment.ReplaceAllString(r.URL.Path, "/{token}$1")
+	route := r.Pattern
+	if l := reqLogOf(r.Context()); route == "" && l != nil {
+		route = l.route
+	}
+	return redactPath(route, r.URL.Path)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"helpportal/internal/search"
+	"helpportal/internal/store"
 )
 
 // metrics are the operational figures served at /metrics in the Prometheus format. Each
@@ -19,8 +20,12 @@ type metrics struct {
 	reg          *prometheus.Registry
 	requests     *prometheus.CounterVec
 	duration     *prometheus.HistogramVec
+	search       prometheus.Histogram
 	loginFailure prometheus.Counter
 }
+
+// scrapeTimeout bounds each store query a scrape makes.
+const scrapeTimeout = time.Second
 
 func (s *Server) newMetrics() *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
@@ -31,10 +36,14 @@ func (s *Server) newMetrics() *metrics {
 		Name: "helpportal_http_request_duration_seconds", Help: "HTTP request latency by route pattern.",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 	}, []string{"route"})
+	m.search = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "helpportal_search_duration_seconds", Help: "Time to answer a search query (search page and API), planning and ranking included.",
+		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
+	})
 	m.loginFailure = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "helpportal_login_failures_total", Help: "Sign-in attempts refused for a wrong email or password.",
 	})
-	m.reg.MustRegister(m.requests, m.duration, m.loginFailure,
+	m.reg.MustRegister(m.requests, m.duration, m.search, m.loginFailure,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "helpportal_change_seq", Help: "The newest content change number this instance has seen.",
@@ -46,14 +55,19 @@ func (s *Server) newMetrics() *metrics {
 		}, func() float64 { return float64(max(s.store.ChangeSeq()-st.Stats().Applied, 0)) }))
 	}
 	if ob, ok := s.store.(interface {
-		OutboxDepth(context.Context) (int, error)
+		OutboxStats(context.Context) (store.OutboxStats, error)
+	}); ok {
+		m.reg.MustRegister(outboxCollector{ob.OutboxStats})
+	}
+	if ss, ok := s.store.(interface {
+		ActiveSessions(context.Context, time.Time) (int, error)
 	}); ok {
 		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "helpportal_mail_outbox_depth", Help: "Mails waiting to be delivered (all instances).",
+			Name: "helpportal_sessions_active", Help: "Live sign-in sessions (all instances); -1 when the store does not answer.",
 		}, func() float64 {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
 			defer cancel()
-			n, err := ob.OutboxDepth(ctx)
+			n, err := ss.ActiveSessions(ctx, s.now())
 			if err != nil {
 				return -1
 			}
@@ -63,45 +77,54 @@ func (s *Server) newMetrics() *metrics {
 	return m
 }
 
-// statusWriter remembers the status a handler wrote.
-type statusWriter struct {
-	http.ResponseWriter
-	code int
+// outboxCollector reports the mail outbox from one query per scrape.
+type outboxCollector struct {
+	stats func(context.Context) (store.OutboxStats, error)
 }
 
-func (w *statusWriter) WriteHeader(code int) {
-	if w.code == 0 {
-		w.code = code
+var (
+	outboxDepthDesc = prometheus.NewDesc("helpportal_mail_outbox_depth",
+		"Mails waiting to be delivered (all instances); -1 when the store does not answer.", nil, nil)
+	outboxRetryingDesc = prometheus.NewDesc("helpportal_mail_outbox_retrying",
+		"Waiting mails whose last delivery attempt failed (all instances).", nil, nil)
+	outboxGaveUpDesc = prometheus.NewDesc("helpportal_mail_outbox_given_up",
+		"Mails given up after 24 hours of failed attempts (all instances, ever).", nil, nil)
+)
+
+func (c outboxCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- outboxDepthDesc
+	ch <- outboxRetryingDesc
+	ch <- outboxGaveUpDesc
+}
+
+func (c outboxCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
+	defer cancel()
+	st, err := c.stats(ctx)
+	if err != nil {
+		ch <- prometheus.MustNewConstMetric(outboxDepthDesc, prometheus.GaugeValue, -1)
+		return
 	}
-	w.ResponseWriter.WriteHeader(code)
+	ch <- prometheus.MustNewConstMetric(outboxDepthDesc, prometheus.GaugeValue, float64(st.Waiting))
+	ch <- prometheus.MustNewConstMetric(outboxRetryingDesc, prometheus.GaugeValue, float64(st.Retrying))
+	ch <- prometheus.MustNewConstMetric(outboxGaveUpDesc, prometheus.GaugeValue, float64(st.GaveUp))
 }
 
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.code == 0 {
-		w.code = http.StatusOK
+// observe counts a finished request by the route pattern the mux matched (never the raw
+// path, which would carry tokens and make unbounded label values); accessLog calls it.
+func (m *metrics) observe(route string, code int, took time.Duration) {
+	if route == "" {
+		route = "unmatched"
 	}
-	return w.ResponseWriter.Write(b)
+	m.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
+	m.duration.WithLabelValues(route).Observe(took.Seconds())
 }
 
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// instrument counts requests by the route pattern the mux matched (never the raw path, which
-// would carry tokens and make unbounded label values).
-func (s *Server) instrument(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
-		route := r.Pattern
-		if route == "" {
-			route = "unmatched"
-		}
-		if sw.code == 0 {
-			sw.code = http.StatusOK
-		}
-		s.metrics.requests.WithLabelValues(route, strconv.Itoa(sw.code)).Inc()
-		s.metrics.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
-	})
+// observeSearch records a search's latency since start; a no-op without metrics.
+func (m *metrics) observeSearch(start time.Time) {
+	if m != nil {
+		m.search.Observe(time.Since(start).Seconds())
+	}
 }
 
 func (s *Server) handleMetrics() http.Handler {

@@ -87,15 +87,20 @@ func badInput(r *http.Request) string {
 	return ""
 }
 
-// recoverer turns a panic into the generic error page; details go to the log only.
+// recoverer turns a panic into the generic error page; details go to the log only, with
+// the request's ID. Being the first stage after realIP, it also tells the request log the
+// client's address.
 func (s *Server) recoverer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(s.trusted) > 0 {
+			noteClient(r)
+		}
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.log.Error("panic", "path", logPath(r), "panic", v)
+				s.log.ErrorContext(r.Context(), "panic", "method", r.Method, "path", logPath(r), "panic", v)
 				s.fail(w, r, helpportal.Errorf(helpportal.EINTERNAL, "panic"))
 			}
 		}()

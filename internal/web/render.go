@@ -165,7 +165,7 @@ type errorPage struct {
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	s.logError(r, err)
 	status := statusOf(err)
-	if status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
+	if (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "5")
 	}
 	if strings.HasPrefix(r.URL.Path, "/api/") {
@@ -186,7 +186,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	p.Title = p.Heading
 	b, rerr := s.renderBytes("error", p)
 	if rerr != nil {
-		s.log.Error("render error page", "err", rerr)
+		s.log.ErrorContext(r.Context(), "render error page", "err", rerr)
 		http.Error(w, p.Message, status)
 		return
 	}

@@ -62,10 +62,7 @@ func (s *Server) routes() http.Handler {
 	// Everything else is the friendly 404 page.
 	mux.HandleFunc("/", s.handleNotFound)
 
-	var h http.Handler = mux
-	if s.metrics != nil {
-		h = s.instrument(h)
-	}
+	h := s.noteRoute(mux)
 	h = s.sessions(h)
 	h = http.NewCrossOriginProtection().Handler(h)
 	h = s.checkInput(h)
@@ -74,5 +71,6 @@ func (s *Server) routes() http.Handler {
 		h = s.realIP(h)
 	}
 	h = securityHeaders(h, s.secure())
+	h = s.accessLog(h) // outermost: it must see the peer before realIP
 	return h
 }

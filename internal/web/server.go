@@ -35,6 +35,9 @@ type Store interface {
 	ChangeSeq() int64
 	// PollChanges refreshes ChangeSeq from the store (writes by other processes).
 	PollChanges(ctx context.Context) (int64, error)
+	// Changes signals when the change log may have grown: at once for this process's writes
+	// and, on PostgreSQL, for every instance's (see store.DB.Changes).
+	Changes(ctx context.Context) <-chan struct{}
 	Ping(ctx context.Context) error
 	// SearchArticles finds visible articles whose title or summary contain every word.
 	SearchArticles(ctx context.Context, v helpportal.Viewer, q string, limit, offset int) ([]*helpportal.Article, int, error)
@@ -117,6 +120,7 @@ func New(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.log = slog.New(requestIDHandler{s.log.Handler()}) // errors logged while serving carry request_id
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -138,23 +142,38 @@ func New(cfg Config) (*Server, error) {
 // ServeHTTP serves a request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
-// Run runs the background work (view-count flushing, change polling) until ctx ends, then
-// flushes what is left.
+// Run runs the background work (view-count flushing, following the change log so that
+// cached pages go stale when any instance or command writes) until ctx ends, then flushes
+// what is left. The store's change signal makes that immediate; polling every second is the
+// fallback (another process on SQLite, a lost PostgreSQL listener).
 func (s *Server) Run(ctx context.Context) {
+	changed := s.store.Changes(ctx)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	flush := time.NewTicker(5 * time.Second)
 	defer flush.Stop()
+	failing := false // said once per outage, not every second
+	poll := func() {
+		_, err := s.store.PollChanges(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil && !failing:
+			failing = true
+			s.log.Warn("poll changes: the store does not answer; cached pages may be stale until it does", "err", err)
+		case err == nil && failing:
+			failing = false
+			s.log.Info("poll changes: the store answers again")
+		}
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			s.views.flush(context.WithoutCancel(ctx))
 			s.bg.Wait()
 			return
+		case <-changed:
+			poll()
 		case <-tick.C:
-			if _, err := s.store.PollChanges(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("poll changes", "err", err)
-			}
+			poll()
 		case <-flush.C:
 			s.views.flush(ctx)
 		}

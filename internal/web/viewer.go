@@ -58,11 +58,19 @@ func (s *Server) sessions(next http.Handler) http.Handler {
 		now := s.now()
 		sess, u, err := s.accounts.SessionByToken(r.Context(), auth.HashToken(c.Value), now)
 		if err != nil {
-			if helpportal.ErrorCode(err) == helpportal.EUNAUTHORIZED {
-				s.clearSessionCookie(w)
-			} else {
-				s.log.Warn("session lookup", "err", err)
+			if helpportal.ErrorCode(err) != helpportal.EUNAUTHORIZED {
+				// Unknown is not anonymous: serving the request signed out would send the
+				// person to the sign-in page, or show them pages meant for visitors, while
+				// the store is down. They get the store's error (503 during an outage),
+				// styled by the static files, which need no viewer.
+				if !viewerFree(r.URL.Path) {
+					s.fail(w, r, err)
+					return
+				}
+				next.ServeHTTP(w, r)
+				return
 			}
+			s.clearSessionCookie(w)
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -77,6 +85,15 @@ func (s *Server) sessions(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), signedInKey, &signedIn{user: u, session: sess})))
 	})
+}
+
+// viewerFree reports paths whose answer is the same for everyone.
+func viewerFree(path string) bool {
+	switch path {
+	case "/healthz", "/readyz", "/favicon.ico", "/robots.txt":
+		return true
+	}
+	return strings.HasPrefix(path, "/static/")
 }
 
 func current(r *http.Request) *signedIn {
