@@ -31,10 +31,15 @@ func main() {
 	n := flag.Int("n", 10000, "number of articles")
 	out := flag.String("out", "", "folder to write (must not exist)")
 	seed := flag.Uint64("seed", 1, "random seed")
+	text := flag.String("text", "small", `text model: "small" (200 words, every help term in most articles: the worst case for search) or "zipf" (30,000 words with Zipf frequencies and per-article topics, like real help text)`)
 	flag.Parse()
-	if *out == "" || *n <= 0 {
-		fmt.Fprintln(os.Stderr, "usage: hpgen -n N -out DIR")
+	if *out == "" || *n <= 0 || (*text != "small" && *text != "zipf") {
+		fmt.Fprintln(os.Stderr, "usage: hpgen -n N -out DIR [-text small|zipf] [-seed S]")
 		os.Exit(2)
+	}
+	var zm *zipfModel
+	if *text == "zipf" {
+		zm = newZipfModel()
 	}
 	if _, err := os.Stat(*out); err == nil {
 		fmt.Fprintf(os.Stderr, "hpgen: %s already exists\n", *out)
@@ -61,11 +66,21 @@ func main() {
 		wg.Go(func() {
 			for i := w; i < *n; i += 4 {
 				r := rand.New(rand.NewPCG(*seed, uint64(i)))
-				body := article(r)
-				title := sentence(r, 4+r.IntN(5), true)
+				bodyWord, titleWord := func() string { return word(r) }, func() string { return word(r) }
+				var topics []string
+				if zm != nil {
+					var words func(float64) string
+					words, topics = zm.article(r)
+					bodyWord, titleWord = func() string { return words(0.03) }, func() string { return words(0.35) }
+				}
+				body := article(r, bodyWord, titleWord)
+				title := sentence(r, 4+r.IntN(5), true, titleWord)
 				tags := []string{helpTerms[r.IntN(len(helpTerms))], helpTerms[r.IntN(len(helpTerms))]}
+				if zm != nil {
+					tags = topics[:2]
+				}
 				doc := fmt.Sprintf("---\ntitle: %q\ntype: %s\ntags: [%s]\nsummary: %q\n---\n%s",
-					title, types[r.IntN(len(types))], strings.Join(tags, ", "), sentence(r, 14, true), body)
+					title, types[r.IntN(len(types))], strings.Join(tags, ", "), sentence(r, 14, true, titleWord), body)
 				name := filepath.Join(*out, dirs[r.IntN(len(dirs))], fmt.Sprintf("article-%06d.md", i))
 				if err := os.WriteFile(name, []byte(doc), 0o644); err != nil {
 					errs <- err
@@ -89,10 +104,10 @@ func word(r *rand.Rand) string {
 	return filler[r.IntN(len(filler))]
 }
 
-func sentence(r *rand.Rand, words int, title bool) string {
+func sentence(r *rand.Rand, words int, title bool, word func() string) string {
 	w := make([]string, words)
 	for i := range w {
-		w[i] = word(r)
+		w[i] = word()
 	}
 	s := strings.Join(w, " ")
 	s = strings.ToUpper(s[:1]) + s[1:]
@@ -103,31 +118,31 @@ func sentence(r *rand.Rand, words int, title bool) string {
 }
 
 // article is about 600 words: an intro, three sections with steps, a note and a table.
-func article(r *rand.Rand) string {
+func article(r *rand.Rand, word, headingWord func() string) string {
 	var b strings.Builder
 	para := func(sentences int) {
 		for i := range sentences {
 			if i > 0 {
 				b.WriteByte(' ')
 			}
-			b.WriteString(sentence(r, 8+r.IntN(10), false))
+			b.WriteString(sentence(r, 8+r.IntN(10), false, word))
 		}
 		b.WriteString("\n\n")
 	}
 	para(4)
 	for s := range 3 {
-		fmt.Fprintf(&b, "## %s\n\n", sentence(r, 3+r.IntN(3), true))
+		fmt.Fprintf(&b, "## %s\n\n", sentence(r, 3+r.IntN(3), true, headingWord))
 		para(3)
 		for i := range 4 {
-			fmt.Fprintf(&b, "%d. %s\n", i+1, sentence(r, 8+r.IntN(8), false))
+			fmt.Fprintf(&b, "%d. %s\n", i+1, sentence(r, 8+r.IntN(8), false, word))
 		}
 		b.WriteString("\n")
 		if s == 1 {
 			b.WriteString("> [!NOTE]\n> ")
-			b.WriteString(sentence(r, 14, false))
+			b.WriteString(sentence(r, 14, false, word))
 			b.WriteString("\n\n| Setting | Value |\n|---|---|\n")
 			for range 3 {
-				fmt.Fprintf(&b, "| %s | %s |\n", word(r), word(r))
+				fmt.Fprintf(&b, "| %s | %s |\n", word(), word())
 			}
 			b.WriteString("\n")
 		}

@@ -245,8 +245,8 @@ func (e *Engine) rank(ctx context.Context, gen *generation, pl *plan, filters []
 				if len(ranked) >= need || len(seen) >= total && exact {
 					return ranked, nil
 				}
-				must := append(e.matchQuery(pl, filters, v, field), extra...)
-				sr, err := e.run(ctx, gen, e.wrap(pl, must), window)
+				must := append(e.matchQuery(pl, nil, v, field), extra...)
+				sr, err := e.run(ctx, gen, e.wrap(pl, must, filters), window)
 				if err != nil {
 					return nil, err
 				}
@@ -279,8 +279,11 @@ func shardFilter(n int) query.Query {
 	return filterQuery(fShard, vals...)
 }
 
-// wrap adds the proximity bonus and the exclusions around the required clauses.
-func (e *Engine) wrap(pl *plan, must []query.Query) query.Query {
+// wrap adds the proximity bonus, the exclusions and the filters around the required
+// clauses. Filters go in Bleve's unscored filter clause: a scored term searcher walks its
+// whole posting list to keep its frequencies in step, which for "public" (nearly every
+// article) cost more than the words themselves; an unscored one skips through the bitmap.
+func (e *Engine) wrap(pl *plan, must, filters []query.Query) query.Query {
 	var should, not []query.Query
 	if w := weightQuery(e.an, pl); w != nil {
 		should = append(should, w)
@@ -295,13 +298,21 @@ func (e *Engine) wrap(pl *plan, must []query.Query) query.Query {
 	for _, s := range pl.exclude {
 		not = append(not, slotQuery(e.an, s, false, fText))
 	}
-	if len(should) == 0 && len(not) == 0 {
+	if len(should) == 0 && len(not) == 0 && len(filters) == 0 {
 		if len(must) == 1 {
 			return must[0]
 		}
 		return query.NewConjunctionQuery(must)
 	}
-	return query.NewBooleanQuery(must, should, not)
+	bq := query.NewBooleanQuery(must, should, not)
+	switch len(filters) {
+	case 0:
+	case 1:
+		bq.AddFilter(filters[0])
+	default:
+		bq.AddFilter(query.NewConjunctionQuery(filters))
+	}
+	return bq
 }
 
 func (e *Engine) run(ctx context.Context, gen *generation, q query.Query, size int) (*bleve.SearchResult, error) {

@@ -105,18 +105,24 @@ func (m *marker) match(word string) bool {
 	if len(m.terms) == 0 {
 		return false
 	}
+	// Most words of a text start like no query term: reject those before lower-casing
+	// (which allocates) or a map lookup.
+	candidate := false
+	for _, p := range m.prefixes {
+		if len(word) >= len(p) && strings.EqualFold(word[:len(p)], p) {
+			candidate = true
+			break
+		}
+	}
+	if !candidate {
+		return false
+	}
 	lw := strings.ToLower(word)
 	if ok, known := m.seen[lw]; known {
 		return ok
 	}
-	ok := false
-	for _, p := range m.prefixes {
-		if strings.HasPrefix(lw, p) {
-			t := m.an.term(lw)
-			ok = t != "" && m.terms[t]
-			break
-		}
-	}
+	t := m.an.term(lw)
+	ok := t != "" && m.terms[t]
 	m.seen[lw] = ok
 	return ok
 }
