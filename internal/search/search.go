@@ -145,8 +145,35 @@ const (
 	vExact   variant = iota
 	vTypo            // with corrections
 	vKnown           // every word that occurs in the index, leaving out those that do not
+	vFirst           // the first n of the words the index knows (tier.first)
 	vRelaxed         // any of the words
 )
+
+// tier is one pass of the ranking: a variant, and for vFirst how many words it keeps.
+type tier struct {
+	v     variant
+	first int
+}
+
+// dropLastUpTo is the longest query (in words the index knows) relaxed by dropping words
+// from the end before accepting any word. Help-centre queries are short, and their first
+// words usually name the subject; a long natural-language question is better served by
+// ranking every article holding any of its words by BM25.
+const dropLastUpTo = 4
+
+// tierQuery is what decides membership in tier t (the filters apart).
+func (e *Engine) tierQuery(pl *plan, t tier, field string) []query.Query {
+	if t.v != vFirst {
+		return e.matchQuery(pl, nil, t.v, field)
+	}
+	var must []query.Query
+	for _, s := range pl.slots {
+		if s.known && len(must) < t.first {
+			must = append(must, slotQuery(e.an, s, false, field))
+		}
+	}
+	return must
+}
 
 // matchQuery is what decides membership: the filters and the slots of variant v in field
 // (strict: every slot; relaxed: at least one).
@@ -205,18 +232,26 @@ func (e *Engine) rank(ctx context.Context, gen *generation, pl *plan, filters []
 	e.facets(res, facets)
 
 	withExact, withTypos := pl.variants()
-	var order []variant
+	var order []tier
 	if withExact {
-		order = append(order, vExact)
+		order = append(order, tier{v: vExact})
 	}
 	if withTypos || !withExact {
-		order = append(order, vTypo)
+		order = append(order, tier{v: vTypo})
 	}
 	if known {
-		order = append(order, vKnown)
+		order = append(order, tier{v: vKnown})
 	}
 	if relax {
-		order = append(order, vRelaxed)
+		// Meilisearch's "words" rule: drop words from the end, one at a time, before
+		// accepting any word. Each step is a conjunction, far cheaper to rank than the
+		// any-word disjunction over common words, which it usually makes unnecessary.
+		if n := pl.knownSlots(); n <= dropLastUpTo {
+			for first := n - 1; first >= 1; first-- {
+				order = append(order, tier{v: vFirst, first: first})
+			}
+		}
+		order = append(order, tier{v: vRelaxed})
 	}
 	need := r.Offset + r.Limit + pins
 	window := max(need, rerankWindow)
@@ -229,23 +264,23 @@ func (e *Engine) rank(ctx context.Context, gen *generation, pl *plan, filters []
 	}
 	var ranked []rankedHit
 	seen := map[string]bool{}
-	for _, v := range order {
+	for _, t := range order {
 		fields := []string{fTitle, fStrong, fText}
-		if v == vRelaxed {
+		if t.v == vRelaxed || t.v == vFirst {
 			// A title holding one of several words says little: only all words earn the
 			// title tiers, and partial matches are ranked by BM25 alone.
 			fields = fields[2:]
 		}
 		for _, field := range fields {
 			parts := [][]query.Query{nil}
-			if field == fText && sample > 0 {
+			if field == fText && sample > 0 && t.v != vFirst {
 				parts = [][]query.Query{{shardFilter(sample)}, nil}
 			}
 			for _, extra := range parts {
 				if len(ranked) >= need || len(seen) >= total && exact {
 					return ranked, nil
 				}
-				must := append(e.matchQuery(pl, nil, v, field), extra...)
+				must := append(e.tierQuery(pl, t, field), extra...)
 				sr, err := e.run(ctx, gen, e.wrap(pl, must, filters), window)
 				if err != nil {
 					return nil, err
@@ -258,7 +293,7 @@ func (e *Engine) rank(ctx context.Context, gen *generation, pl *plan, filters []
 					}
 				}
 				ranked = append(ranked, e.rerank(fresh)...)
-				if (v == vRelaxed || v == vKnown) && len(fresh) > 0 {
+				if t.v >= vKnown && len(fresh) > 0 {
 					res.Relaxed = true
 				}
 			}

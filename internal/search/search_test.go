@@ -295,6 +295,23 @@ func TestRelaxesWhenTooFew(t *testing.T) {
 	}
 }
 
+// Relaxing drops words from the end first (Meilisearch's "words" rule): an article holding
+// the first words comes before one holding only the last, however rare that word is.
+func TestRelaxesByDroppingLastWords(t *testing.T) {
+	f := newFixture(t)
+	for _, c := range []struct{ q, first, then string }{
+		{"password reset invoice", "login-trouble", "invoice-explained"},
+		{"record mailbox", "dns-propagation", "email-setup"},
+	} {
+		res := f.search(anon, c.q)
+		got := slugs(res)
+		first, then := slices.Index(got, c.first), slices.Index(got, c.then)
+		if !res.Relaxed || first < 0 || then < 0 || first > then {
+			t.Errorf("%q: relaxed %v, want %s before %s: %v", c.q, res.Relaxed, c.first, c.then, got)
+		}
+	}
+}
+
 func TestSuggest(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
