@@ -214,7 +214,7 @@ func (e *Engine) build(ctx context.Context) error {
 		return err
 	}
 	e.swap(g, seq)
-	e.log.Info("search: index built", "articles", e.cat.len(), "took", time.Since(start).Round(time.Millisecond))
+	e.log.Info("search: index built", "articles", e.cat.len(), "took", time.Since(start).Round(time.Millisecond).String())
 	removeStaleGenerations(e.opt.Dir, g.name)
 	return nil
 }
@@ -357,7 +357,7 @@ func Rebuild(ctx context.Context, src Source, dir, language string, log *slog.Lo
 	if err := setCurrentGeneration(dir, name, analyzer); err != nil {
 		return err
 	}
-	log.Info("search: index rebuilt", "index", name, "analyzer", analyzer, "change", seq, "took", time.Since(start).Round(time.Millisecond))
+	log.Info("search: index rebuilt", "index", name, "analyzer", analyzer, "change", seq, "took", time.Since(start).Round(time.Millisecond).String())
 	removeStaleGenerations(dir, name)
 	return nil
 }

@@ -51,6 +51,10 @@ func (l *reqLog) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the connection's writer (flushing, deadlines).
 func (l *reqLog) Unwrap() http.ResponseWriter { return l.ResponseWriter }
 
+// statusClientClosed is what the log says of a request whose client left before the answer
+// (nginx's 499); nothing is sent.
+const statusClientClosed = 499
+
 type reqLogKey struct{}
 
 func reqLogOf(ctx context.Context) *reqLog {

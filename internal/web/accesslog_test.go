@@ -330,6 +330,26 @@ func TestErrorLogsCarryTheRequestID(t *testing.T) {
 	}
 }
 
+// A client that leaves mid-request is not a server error: no ERROR line, no 500, and the
+// request's line says 499.
+func TestClientGoneIsNotAnError(t *testing.T) {
+	f := newLogFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	w, lines := f.serve(httptest.NewRequestWithContext(ctx, http.MethodGet, "/articles/pay", nil), "203.0.113.9:1")
+	if w.Code == http.StatusInternalServerError {
+		t.Errorf("canceled request answered 500")
+	}
+	for _, l := range lines {
+		if l["level"] == "ERROR" {
+			t.Errorf("error line for a canceled request: %v", l)
+		}
+	}
+	if last := lines[len(lines)-1]; last["msg"] != "request" || last["status"] != 499.0 {
+		t.Errorf("request line %v, want status 499", last)
+	}
+}
+
 // BenchmarkRequestLog is the request log's own cost, on the cheapest route: the same
 // request with its line written as JSON or text (to io.Discard) and with the log off.
 func BenchmarkRequestLog(b *testing.B) {

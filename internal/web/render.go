@@ -163,6 +163,15 @@ type errorPage struct {
 
 // fail answers with the error's status: JSON for the API, an HTML page otherwise.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil {
+		// The client went away (or the server is stopping) while the request was being
+		// served: nobody reads an answer, and it is not a failure of ours to log. The
+		// request's line says 499, nginx's "client closed request".
+		if l := reqLogOf(r.Context()); l != nil && l.code == 0 {
+			l.code = statusClientClosed
+		}
+		return
+	}
 	s.logError(r, err)
 	status := statusOf(err)
 	if (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) && w.Header().Get("Retry-After") == "" {

@@ -52,6 +52,48 @@ func newSearchFixture(t *testing.T) *fixture {
 	return f
 }
 
+// /readyz waits for the search engine to have loaded its index: until then searches fall
+// back to the store's slow simple search.
+func TestReadyzWaitsForSearch(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	opt := search.Options{Dir: filepath.Join(t.TempDir(), "index"), Language: "en", Logger: log}
+	// A restart: the index on disk is built and current, the new process has not loaded it.
+	first, err := search.Open(ctx, f.db, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+	eng, err := search.Open(ctx, f.db, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	srv, err := web.New(web.Config{Site: helpportal.Site{Name: "Test Help", Language: "en", BaseURL: "http://help.test"},
+		Store: f.db, Logger: log, Search: eng})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready := func() int {
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+		return w.Code
+	}
+	if code := ready(); code != http.StatusServiceUnavailable {
+		t.Errorf("before the index is loaded, /readyz = %d", code)
+	}
+	if err := eng.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if code := ready(); code != http.StatusOK {
+		t.Errorf("once loaded, /readyz = %d", code)
+	}
+}
+
 // signIn creates a user with role and returns their session cookie.
 func (f *fixture) signIn(role helpportal.Role) *http.Cookie {
 	f.t.Helper()

@@ -117,6 +117,12 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// An engine that has not loaded its index yet answers searches from the store's simple
+	// (and, at 100,000 articles, slow) fallback: a load balancer should wait for it.
+	if rd, ok := s.search.(interface{ Ready() bool }); ok && !rd.Ready() {
+		http.Error(w, "search index is still loading", http.StatusServiceUnavailable)
+		return
+	}
 	lag := int64(0)
 	if st, ok := s.search.(interface{ Stats() search.Stats }); ok {
 		applied, seq := st.Stats().Applied, s.store.ChangeSeq()
