@@ -77,7 +77,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// the rest of the flood into 429s instead of memory.
 	hasher := auth.NewHasher(auth.DefaultParams(), max(1, runtime.GOMAXPROCS(0)-1), 32)
 	srv, err := web.New(web.Config{Site: cfg.Site, Store: db, Logger: log, Accounts: db, Hasher: hasher,
-		Policy: auth.DefaultPolicy(), Mailer: mailer, TrustedProxies: cfg.TrustedProxies, Search: engine, Metrics: cfg.Metrics})
+		Policy: auth.DefaultPolicy(), Mailer: mailer, TrustedProxies: cfg.TrustedProxies, NoRequestLog: !cfg.RequestLog, Search: engine, Metrics: cfg.Metrics})
 	if err != nil {
 		ln.Close()
 		return err

@@ -70,6 +70,12 @@ func TestLogFormat(t *testing.T) {
 	if c, err := load(t); err != nil || c.LogFormat != "text" {
 		t.Errorf("HELPPORTAL_LOG_FORMAT=text gives %q, %v", c.LogFormat, err)
 	}
+	if c, err := load(t); err != nil || !c.RequestLog {
+		t.Errorf("request log is off by default")
+	}
+	if c, err := load(t, "--request-log=false"); err != nil || c.RequestLog {
+		t.Errorf("--request-log=false leaves it on (%v)", err)
+	}
 	t.Setenv("HELPPORTAL_LOG_FORMAT", "yaml")
 	if _, err := load(t); err == nil || !strings.Contains(err.Error(), "--log-format") {
 		t.Errorf("HELPPORTAL_LOG_FORMAT=yaml: %v", err)

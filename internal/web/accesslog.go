@@ -92,7 +92,9 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		if s.metrics != nil {
 			s.metrics.observe(l.route, l.code, took)
 		}
-		s.logRequest(r, l, end, took)
+		if !s.noReqLog {
+			s.logRequest(r, l, end, took)
+		}
 	})
 }
 

@@ -330,6 +330,25 @@ func TestErrorLogsCarryTheRequestID(t *testing.T) {
 	}
 }
 
+// With the request log off (a proxy in front logs requests), no line is written per
+// request, but errors are still logged with the request's ID.
+func TestRequestLogOff(t *testing.T) {
+	db := storetest.MustOpen(t)
+	logs := &logBuffer{}
+	srv, err := web.New(web.Config{Site: helpportal.Site{Name: "Test", Language: "en", BaseURL: "http://help.test"},
+		Store: faultyStore{db}, Logger: slog.New(slog.NewJSONHandler(logs, nil)), NoRequestLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/", "/articles/fail"} {
+		srv.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, path, nil))
+	}
+	lines := logs.take(t)
+	if len(lines) != 1 || lines[0]["msg"] != "request failed" || lines[0]["request_id"] == nil {
+		t.Errorf("with the request log off, want only the error line with its request_id: %v", lines)
+	}
+}
+
 // A client that leaves mid-request is not a server error: no ERROR line, no 500, and the
 // request's line says 499.
 func TestClientGoneIsNotAnError(t *testing.T) {

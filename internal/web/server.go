@@ -57,6 +57,9 @@ type Config struct {
 	// Metrics turns on request instrumentation and /metrics (it costs a few per cent of the
 	// cached-page path, so it is opt-in).
 	Metrics bool
+	// NoRequestLog leaves out the one line per request (errors are still logged, with the
+	// request's ID).
+	NoRequestLog bool
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 	// Search is the full-text search engine; nil falls back to the store's simple search.
@@ -84,6 +87,7 @@ type Server struct {
 	gate     chan struct{}  // requests that may hash a password at once
 	trusted  []netip.Prefix
 	metrics  *metrics
+	noReqLog bool
 	annMu    sync.Mutex
 	ann      cachedAnnouncements
 	treesMu  sync.Mutex
@@ -111,6 +115,7 @@ func New(cfg Config) (*Server, error) {
 		policy:   cfg.Policy,
 		mailer:   cfg.Mailer,
 		search:   cfg.Search,
+		noReqLog: cfg.NoRequestLog,
 		gate:     make(chan struct{}, 16),
 		trusted:  cfg.TrustedProxies,
 	}
