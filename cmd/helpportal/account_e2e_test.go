@@ -361,6 +361,10 @@ func TestAccountJourneys(t *testing.T) {
 			secrets = append(secrets, c.Value) // session and vote cookies
 		}
 	}
+	// serve writes its log in batches, at least every 100 ms: wait for the last requests'.
+	for deadline := time.Now().Add(2 * time.Second); strings.Count(logs.String(), `"msg":"request"`) < 50 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
 	requests := 0
 	for line := range strings.Lines(logs.String()) {
 		var rec map[string]any

@@ -30,7 +30,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parse(fs, &cfg, args); err != nil {
 		return err
 	}
-	log := newLogger(cfg.LogFormat, stderr)
+	lw := newLogWriter(stderr)
+	defer lw.Close()
+	log := newLogger(cfg.LogFormat, lw)
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
