@@ -69,9 +69,8 @@ func (l *logWriter) run() {
 }
 
 // Close writes what is left and stops the flusher.
-func (l *logWriter) Close() error {
+func (l *logWriter) Close() {
 	close(l.stop)
 	<-l.done
 	l.flush()
-	return nil
 }
