@@ -12,9 +12,10 @@ import (
 )
 
 // The request log: one line per request, written when the response is complete, with a
-// request ID the response carries in X-Request-ID and every error logged while serving it
-// repeats. It never holds a secret: paths have their tokens replaced by [redacted], query
-// strings are left out, the user is an ID (never an email address).
+// request ID that error answers (4xx, 5xx) carry in X-Request-ID and that every error
+// logged while serving the request repeats. It never holds a secret: paths have their
+// tokens replaced by [redacted], query strings are left out, the user is an ID (never an
+// email address).
 
 // reqLog is what the log knows of one request. accessLog makes it and puts it in the
 // request's context; the stages after it fill in what only they know (the client's address
@@ -35,6 +36,11 @@ type reqLog struct {
 func (l *reqLog) WriteHeader(code int) {
 	if l.code == 0 {
 		l.code = code
+		if code >= 400 {
+			// An error is what a person reports: its answer carries the ID to quote. Other
+			// answers do not (a tenth header costs a cached page an extra 1 KiB map).
+			l.ResponseWriter.Header()["X-Request-Id"] = l.idHdr[:]
+		}
 	}
 	l.ResponseWriter.WriteHeader(code)
 }
@@ -82,7 +88,6 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 			l.id = newRequestID()
 		}
 		l.idHdr[0] = l.id
-		w.Header()["X-Request-Id"] = l.idHdr[:]
 		next.ServeHTTP(l, r.WithContext(context.WithValue(r.Context(), reqLogKey{}, l)))
 		if l.code == 0 { // the handler wrote nothing: net/http sends 200
 			l.code = http.StatusOK

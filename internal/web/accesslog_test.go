@@ -129,9 +129,12 @@ func TestRequestLogLine(t *testing.T) {
 	req := httptest.NewRequest(http.MethodGet, "/articles/pay?utm_source=x&email=casey@example.com", nil)
 	w, lines := f.serve(req, "203.0.113.9:4711")
 	line := lines[len(lines)-1]
-	id := w.Header().Get("X-Request-ID")
+	id, _ := line["request_id"].(string)
 	if !requestIDRE.MatchString(id) {
-		t.Errorf("X-Request-ID = %q, want 16 hex digits", id)
+		t.Errorf("request_id = %q, want 16 hex digits", id)
+	}
+	if h := w.Header().Get("X-Request-ID"); h != "" {
+		t.Errorf("a 200 answer carries X-Request-ID %q; only errors do", h)
 	}
 	for k, want := range map[string]any{
 		"level": "INFO", "request_id": id, "method": "GET", "route": "GET /articles/{slug}", "path": "/articles/pay",
@@ -151,12 +154,16 @@ func TestRequestLogLine(t *testing.T) {
 		t.Error("no time")
 	}
 	// Every request gets its own ID; the page cache's hit is logged like any other.
-	w2, lines := f.serve(httptest.NewRequest(http.MethodGet, "/articles/pay", nil), "203.0.113.9:4711")
-	if id2 := w2.Header().Get("X-Request-ID"); id2 == id || lines[len(lines)-1]["request_id"] != id2 {
-		t.Errorf("second request's ID %q (first %q), logged %v", id2, id, lines[len(lines)-1]["request_id"])
+	_, lines = f.serve(httptest.NewRequest(http.MethodGet, "/articles/pay", nil), "203.0.113.9:4711")
+	if id2 := lines[len(lines)-1]["request_id"]; id2 == id || !requestIDRE.MatchString(id2.(string)) {
+		t.Errorf("second request's ID %q (first %q)", id2, id)
 	}
-	// Paths and methods no specific route takes fall to the 404 page's catch-all.
-	_, lines = f.serve(httptest.NewRequest(http.MethodGet, "/no/such/page", nil), "203.0.113.9:1")
+	// Paths and methods no specific route takes fall to the 404 page's catch-all; an error
+	// answer carries the ID its line has.
+	w3, lines := f.serve(httptest.NewRequest(http.MethodGet, "/no/such/page", nil), "203.0.113.9:1")
+	if h := w3.Header().Get("X-Request-ID"); h == "" || h != lines[len(lines)-1]["request_id"] {
+		t.Errorf("404: X-Request-ID %q, logged %v", h, lines[len(lines)-1]["request_id"])
+	}
 	if l := lines[len(lines)-1]; l["route"] != "/" || l["status"] != 404.0 || l["path"] != "/no/such/page" {
 		t.Errorf("404 line = %v", l)
 	}
@@ -256,7 +263,7 @@ func TestRequestLogRedactsTokens(t *testing.T) {
 func TestRequestIDFromProxy(t *testing.T) {
 	f := newLogFixture(t, "10.0.0.0/8")
 	get := func(peer, id string) (string, map[string]any) {
-		req := httptest.NewRequest(http.MethodGet, "/articles/pay", nil)
+		req := httptest.NewRequest(http.MethodGet, "/no/such/page", nil) // a 404 carries the ID
 		req.Header.Set("X-Forwarded-For", "198.51.100.7")
 		if id != "" {
 			req.Header.Set("X-Request-ID", id)
@@ -287,7 +294,7 @@ func TestRequestIDFromProxy(t *testing.T) {
 	}
 	// A server without trusted proxies believes nobody.
 	g := newLogFixture(t)
-	req := httptest.NewRequest(http.MethodGet, "/articles/pay", nil)
+	req := httptest.NewRequest(http.MethodGet, "/no/such/page", nil)
 	req.Header.Set("X-Request-ID", "lb-7f3a")
 	if w, _ := g.serve(req, "127.0.0.1:1"); !requestIDRE.MatchString(w.Header().Get("X-Request-ID")) {
 		t.Errorf("no trusted proxies: id %q", w.Header().Get("X-Request-ID"))
