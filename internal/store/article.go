@@ -358,8 +358,10 @@ func (db *DB) saveArticle(ctx context.Context, tx *sql.Tx, a *helpportal.Article
 		return 0, err
 	}
 	now := fromMillis(db.now().UnixMilli()) // what the column keeps
-	toc, _ := json.Marshal(nonNil(a.TOC))
-	steps, _ := json.Marshal(nonNil(a.Steps))
+	// As strings: a []byte would be stored as a blob in SQLite's TEXT columns.
+	tocJSON, _ := json.Marshal(nonNil(a.TOC))
+	stepsJSON, _ := json.Marshal(nonNil(a.Steps))
+	toc, steps := string(tocJSON), string(stepsJSON)
 	if old == nil {
 		a.CreatedAt, a.UpdatedAt = now, now
 		if a.Status == helpportal.StatusPublished {

@@ -645,3 +645,25 @@ func TestCopyTypedColumns(t *testing.T) {
 		t.Errorf("copy to a store without the column: %v", err)
 	}
 }
+
+// JSON columns are text: saved as a []byte, SQLite would keep them as blobs in TEXT columns,
+// and the two databases would hold different kinds of values.
+func TestJSONColumnsAreText(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "helpportal.db")
+	db, err := store.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &helpportal.Category{Slug: "c", Name: "C"}
+	if err := db.SaveCategory(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	a := &helpportal.Article{Slug: "a", Title: "A", CategoryID: c.ID, Type: helpportal.TypeHowTo, Body: "## One\n\n1. Do it.\n"}
+	if err := db.SaveArticle(context.Background(), a); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if got := strings1(t, rawSQLite(path).open(t), `SELECT typeof(toc) || ' ' || typeof(steps) FROM articles`); len(got) != 1 || got[0] != "text text" {
+		t.Errorf("toc and steps are stored as %v, want text", got)
+	}
+}
