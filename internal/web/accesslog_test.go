@@ -318,6 +318,9 @@ func TestErrorLogsCarryTheRequestID(t *testing.T) {
 			t.Errorf("%s = %d", tc.path, w.Code)
 		}
 		id := w.Header().Get("X-Request-ID")
+		if !strings.Contains(w.Body.String(), "<code>"+id+"</code>") {
+			t.Errorf("%s: the error page does not show the reference %s", tc.path, id)
+		}
 		req := lines[len(lines)-1]
 		if req["status"] != 500.0 || req["request_id"] != id || req["route"] != "GET /articles/{slug}" {
 			t.Errorf("%s: request line %v", tc.path, req)

@@ -159,6 +159,9 @@ type errorPage struct {
 	Status  int
 	Heading string
 	Message string
+	// Reference is the request's ID on a server error: what a person quotes to support,
+	// and what finds the error's log line.
+	Reference string
 }
 
 // fail answers with the error's status: JSON for the API, an HTML page otherwise.
@@ -182,6 +185,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	p := errorPage{layout: s.layout(r, "", ""), Status: status, Message: messageOf(err)}
+	if status >= 500 {
+		p.Reference = requestID(r.Context())
+	}
 	p.NoIndex = true
 	switch status {
 	case http.StatusNotFound:
