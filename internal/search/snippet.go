@@ -79,6 +79,9 @@ type marker struct {
 	terms    map[string]bool
 	prefixes []string
 	seen     map[string]bool // word (lower case) → matched; words repeat a lot
+	// first marks the bytes a prefix starts with, in either case (a byte ≥ 0x80 always
+	// passes): most words are rejected by one lookup.
+	first [256]bool
 }
 
 func newMarker(an *analyzer, terms []string) *marker {
@@ -96,6 +99,10 @@ func newMarker(an *analyzer, terms []string) *marker {
 		if !seen[p] {
 			seen[p] = true
 			m.prefixes = append(m.prefixes, p)
+			if c := p[0]; c < utf8.RuneSelf {
+				m.first[c] = true
+				m.first[unicode.ToUpper(rune(c))&0x7f] = true
+			}
 		}
 	}
 	return m
@@ -107,6 +114,9 @@ func (m *marker) match(word string) bool {
 	}
 	// Most words of a text start like no query term: reject those before lower-casing
 	// (which allocates) or a map lookup.
+	if c := word[0]; c < utf8.RuneSelf && !m.first[c] {
+		return false
+	}
 	candidate := false
 	for _, p := range m.prefixes {
 		if len(word) >= len(p) && strings.EqualFold(word[:len(p)], p) {
@@ -220,9 +230,17 @@ func (m *marker) snippet(text string) (out template.HTML, found bool) {
 func splitWords(text string) []rawToken {
 	out := make([]rawToken, 0, len(text)/6)
 	start := -1
-	for i, r := range text {
-		word := r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') ||
-			r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r))
+	for i := 0; i < len(text); {
+		c := text[i]
+		var word bool
+		n := 1
+		if c < utf8.RuneSelf {
+			word = asciiWord[c]
+		} else {
+			var r rune
+			r, n = utf8.DecodeRuneInString(text[i:])
+			word = unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
+		}
 		switch {
 		case word && start < 0:
 			start = i
@@ -230,12 +248,21 @@ func splitWords(text string) []rawToken {
 			out = append(out, rawToken{start: start, end: i})
 			start = -1
 		}
+		i += n
 	}
 	if start >= 0 {
 		out = append(out, rawToken{start: start, end: len(text)})
 	}
 	return out
 }
+
+// asciiWord marks the ASCII bytes that are part of a word.
+var asciiWord = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+	}
+	return t
+}()
 
 // plainSnippet is the escaped start of text, for hits whose body holds no query word.
 func plainSnippet(text string, runes int) template.HTML {
