@@ -39,7 +39,7 @@ func (l *reqLog) WriteHeader(code int) {
 		if code >= 400 {
 			// An error is what a person reports: its answer carries the ID to quote. Other
 			// answers do not (a tenth header costs a cached page an extra 1 KiB map).
-			l.ResponseWriter.Header()["X-Request-Id"] = l.idHdr[:]
+			l.Header()["X-Request-Id"] = l.idHdr[:]
 		}
 	}
 	l.ResponseWriter.WriteHeader(code)
