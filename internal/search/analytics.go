@@ -82,7 +82,9 @@ func (r *recorder) flush(ctx context.Context, src Source, log *slog.Logger) {
 	r.pending = map[statKey]*store.SearchStat{}
 	r.mu.Unlock()
 	if err := src.AddSearchStats(ctx, batch); err != nil {
-		log.Warn("search: saving analytics", "err", err)
+		if ctx.Err() == nil { // a flush cut short by shutdown is retried by the final one
+			log.Warn("search: saving analytics", "err", err)
+		}
 		r.mu.Lock()
 		for _, s := range batch {
 			if e := r.entry(s.Day, s.Query); e != nil {
