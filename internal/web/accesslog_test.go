@@ -32,6 +32,8 @@ func (f faultyStore) ArticleBySlug(ctx context.Context, v helpportal.Viewer, slu
 	switch slug {
 	case "boom":
 		panic("kaboom")
+	case "down":
+		return nil, helpportal.Errorf(helpportal.EUNAVAILABLE, "the database does not answer")
 	case "fail":
 		return nil, errors.New("the disk is on fire")
 	}
@@ -356,6 +358,27 @@ func TestRequestLogOff(t *testing.T) {
 	lines := logs.take(t)
 	if len(lines) != 1 || lines[0]["msg"] != "request failed" || lines[0]["request_id"] == nil {
 		t.Errorf("with the request log off, want only the error line with its request_id: %v", lines)
+	}
+}
+
+// During an outage every request fails alike: each gets its 503 line, but the cause is
+// logged once in a while, not once per request.
+func TestOutageErrorsAreNotAFlood(t *testing.T) {
+	f := newLogFixture(t)
+	errorLines, statuses := 0, 0
+	for range 20 {
+		_, lines := f.serve(httptest.NewRequest(http.MethodGet, "/articles/down", nil), "203.0.113.9:1")
+		for _, l := range lines {
+			if l["level"] == "ERROR" {
+				errorLines++
+			}
+			if l["msg"] == "request" && l["status"] == 503.0 {
+				statuses++
+			}
+		}
+	}
+	if errorLines != 1 || statuses != 20 {
+		t.Errorf("20 requests during an outage: %d error lines (want 1), %d request lines with 503 (want 20)", errorLines, statuses)
 	}
 }
 

@@ -3,6 +3,8 @@ package web
 import (
 	"errors"
 	"net/http"
+	"sync/atomic"
+	"time"
 
 	"helpportal"
 )
@@ -54,11 +56,24 @@ func codeOf(err error) string {
 
 // logError logs server-side failures; client errors are not worth a log line each.
 func (s *Server) logError(r *http.Request, err error) {
+	if helpportal.ErrorCode(err) == helpportal.EUNAVAILABLE && !s.firstInAWhile(&s.unavailableLogged) {
+		return // the request's own line says 503
+	}
 	if statusOf(err) >= 500 {
 		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", logPath(r), "err", err)
 	} else {
 		s.log.DebugContext(r.Context(), "request refused", "method", r.Method, "path", logPath(r), "code", helpportal.ErrorCode(err))
 	}
+}
+
+// unavailableEvery is how often an outage's errors are logged: the first, then one per this.
+const unavailableEvery = 10 * time.Second
+
+// firstInAWhile reports whether unavailableEvery has passed since *last, and if so sets it.
+func (s *Server) firstInAWhile(last *atomic.Int64) bool {
+	now := s.now().UnixNano()
+	prev := last.Load()
+	return now-prev >= int64(unavailableEvery) && last.CompareAndSwap(prev, now)
 }
 
 // logPath is the request path with any token in it redacted (redactPath): reset,

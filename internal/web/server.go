@@ -17,6 +17,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"helpportal"
@@ -88,10 +89,13 @@ type Server struct {
 	trusted  []netip.Prefix
 	metrics  *metrics
 	noReqLog bool
-	annMu    sync.Mutex
-	ann      cachedAnnouncements
-	treesMu  sync.Mutex
-	trees    map[helpportal.Role]cachedTree
+	// unavailableLogged is when (Unix nanoseconds) an "unavailable" error was last logged:
+	// during an outage every request fails the same way, and one line in a while says so.
+	unavailableLogged atomic.Int64
+	annMu             sync.Mutex
+	ann               cachedAnnouncements
+	treesMu           sync.Mutex
+	trees             map[helpportal.Role]cachedTree
 }
 
 type staticFile struct {
