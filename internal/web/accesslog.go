@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -82,7 +81,7 @@ func requestID(ctx context.Context) string {
 func (s *Server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		l := &reqLog{ResponseWriter: w, ip: hostOf(r.RemoteAddr)}
+		l := &reqLog{ResponseWriter: w, ip: clientIP(r)}
 		l.id = s.inboundRequestID(r)
 		if l.id == "" {
 			l.id = newRequestID()
@@ -171,7 +170,7 @@ func (s *Server) inboundRequestID(r *http.Request) string {
 		return ""
 	}
 	id := r.Header.Get("X-Request-Id")
-	if id == "" || len(id) > maxRequestIDLen || !s.trustedPeer(r.RemoteAddr) {
+	if id == "" || len(id) > maxRequestIDLen || !s.trustedPeer(r) {
 		return ""
 	}
 	for i := 0; i < len(id); i++ {
@@ -184,18 +183,9 @@ func (s *Server) inboundRequestID(r *http.Request) string {
 }
 
 // trustedPeer reports whether the connection's peer is one of --trusted-proxies.
-func (s *Server) trustedPeer(remoteAddr string) bool {
-	a, err := netip.ParseAddr(hostOf(remoteAddr))
-	if err != nil {
-		return false
-	}
-	a = a.Unmap()
-	for _, p := range s.trusted {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
+func (s *Server) trustedPeer(r *http.Request) bool {
+	a, err := netip.ParseAddr(clientIP(r))
+	return err == nil && s.isTrusted(a)
 }
 
 // newRequestID is 16 hex digits from the runtime's ChaCha8 generator (seeded by the
@@ -209,14 +199,6 @@ func newRequestID() string {
 		x >>= 4
 	}
 	return string(b[:])
-}
-
-// hostOf is the address part of host:port, without allocating.
-func hostOf(addr string) string {
-	if host, _, err := net.SplitHostPort(addr); err == nil {
-		return host
-	}
-	return addr
 }
 
 // tokenPaths are the paths whose next segment is a one-time token (routes.go). They are

@@ -143,18 +143,10 @@ func event(r *http.Request, userID int64, kind string) helpportal.Event {
 // proxies: the rightmost X-Forwarded-For entry that is not itself a trusted proxy. Entries
 // further left were written by the client and are never believed.
 func (s *Server) realIP(next http.Handler) http.Handler {
-	trusted := func(a netip.Addr) bool {
-		for _, p := range s.trusted {
-			if p.Contains(a.Unmap()) {
-				return true
-			}
-		}
-		return false
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host, _, err := net.SplitHostPort(r.RemoteAddr)
 		peer, perr := netip.ParseAddr(host)
-		if err != nil || perr != nil || !trusted(peer) {
+		if err != nil || perr != nil || !s.isTrusted(peer) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -164,7 +156,7 @@ func (s *Server) realIP(next http.Handler) http.Handler {
 			if err != nil {
 				break
 			}
-			if !trusted(a) {
+			if !s.isTrusted(a) {
 				r2 := *r
 				r2.RemoteAddr = net.JoinHostPort(a.Unmap().String(), "0")
 				next.ServeHTTP(w, &r2)
@@ -173,4 +165,15 @@ func (s *Server) realIP(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// isTrusted reports whether a is in --trusted-proxies.
+func (s *Server) isTrusted(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range s.trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
