@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	"helpportal"
@@ -56,7 +55,7 @@ func codeOf(err error) string {
 
 // logError logs server-side failures; client errors are not worth a log line each.
 func (s *Server) logError(r *http.Request, err error) {
-	if helpportal.ErrorCode(err) == helpportal.EUNAVAILABLE && !s.firstInAWhile(&s.unavailableLogged) {
+	if helpportal.ErrorCode(err) == helpportal.EUNAVAILABLE && !s.unavailableLogDue() {
 		return // the request's own line says 503
 	}
 	if statusOf(err) >= 500 {
@@ -69,11 +68,12 @@ func (s *Server) logError(r *http.Request, err error) {
 // unavailableEvery is how often an outage's errors are logged: the first, then one per this.
 const unavailableEvery = 10 * time.Second
 
-// firstInAWhile reports whether unavailableEvery has passed since *last, and if so sets it.
-func (s *Server) firstInAWhile(last *atomic.Int64) bool {
+// unavailableLogDue reports whether unavailableEvery has passed since an "unavailable"
+// error was last logged, and if so claims this one.
+func (s *Server) unavailableLogDue() bool {
 	now := s.now().UnixNano()
-	prev := last.Load()
-	return now-prev >= int64(unavailableEvery) && last.CompareAndSwap(prev, now)
+	prev := s.unavailableLogged.Load()
+	return now-prev >= int64(unavailableEvery) && s.unavailableLogged.CompareAndSwap(prev, now)
 }
 
 // logPath is the request path with any token in it redacted (redactPath): reset,
