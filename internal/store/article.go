@@ -84,8 +84,10 @@ func (db *DB) ArticleBySlug(ctx context.Context, v helpportal.Viewer, slug strin
 	return a, nil
 }
 
+// querier is what *sql.DB and *sql.Tx share for reading.
 type querier interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	QueryRowContext(context.Context, string, ...any) *sql.Row
 }
 
 func (db *DB) tags(ctx context.Context, q querier, id int64) ([]string, error) {

@@ -366,29 +366,11 @@ func (db *DB) onlySeeds(ctx context.Context, q querier, t *tableInfo, seeds map[
 	for _, k := range keys {
 		if !seeds[k] {
 			var n int64
-			if err := queryRow(ctx, q, "SELECT count(*) FROM "+quoteIdent(t.name), &n); err != nil {
+			if err := q.QueryRowContext(ctx, "SELECT count(*) FROM "+quoteIdent(t.name)).Scan(&n); err != nil {
 				return err
 			}
 			return helpportal.Errorf(helpportal.ECONFLICT, "%s already holds portal data (table %s has %d rows); copy needs an empty destination.", db.location, t.name, n)
 		}
 	}
 	return nil
-}
-
-func queryRow(ctx context.Context, q querier, query string, dest ...any) error {
-	rows, err := q.QueryContext(ctx, query)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		return sql.ErrNoRows
-	}
-	if err := rows.Scan(dest...); err != nil {
-		return err
-	}
-	return rows.Close()
 }
