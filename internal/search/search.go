@@ -161,31 +161,19 @@ type tier struct {
 // ranking every article holding any of its words by BM25.
 const dropLastUpTo = 4
 
-// tierQuery is what decides membership in tier t (the filters apart).
-func (e *Engine) tierQuery(pl *plan, t tier, field string) []query.Query {
-	if t.v != vFirst {
-		return e.matchQuery(pl, nil, t.v, field)
-	}
-	var must []query.Query
-	for _, s := range pl.slots {
-		if s.known && len(must) < t.first {
-			must = append(must, slotQuery(e.an, s, false, field))
-		}
-	}
-	return must
-}
-
-// matchQuery is what decides membership: the filters and the slots of variant v in field
-// (strict: every slot; relaxed: at least one).
-func (e *Engine) matchQuery(pl *plan, filters []query.Query, v variant, field string) []query.Query {
+// matchQuery is what decides membership in tier t: the filters and the slots of its
+// variant in field (strict: every slot; vKnown: those the index knows; vFirst: the first
+// t.first of those; relaxed: at least one).
+func (e *Engine) matchQuery(pl *plan, filters []query.Query, t tier, field string) []query.Query {
 	must := slices.Clone(filters)
 	var slots []query.Query
 	for _, s := range pl.slots {
-		if v != vKnown || s.known {
-			slots = append(slots, slotQuery(e.an, s, v == vExact, field))
+		if (t.v == vKnown || t.v == vFirst) && !s.known || t.v == vFirst && len(slots) == t.first {
+			continue
 		}
+		slots = append(slots, slotQuery(e.an, s, t.v == vExact, field))
 	}
-	if v == vRelaxed {
+	if t.v == vRelaxed {
 		d := query.NewDisjunctionQuery(slots)
 		d.SetMin(1)
 		return append(must, d)
@@ -205,7 +193,7 @@ func (e *Engine) matchQuery(pl *plan, filters []query.Query, v variant, field st
 // costs a search over short title posting lists rather than over every body that holds
 // the words; the total is counted separately (see count).
 func (e *Engine) rank(ctx context.Context, gen *generation, pl *plan, filters []query.Query, r Request, res *Result, pins int) ([]rankedHit, error) {
-	strict := e.matchQuery(pl, filters, vTypo, fText)
+	strict := e.matchQuery(pl, filters, tier{v: vTypo}, fText)
 	total, exact, facets, err := e.count(ctx, gen, pl, strict, r.Facets)
 	if err != nil {
 		return nil, err
@@ -218,12 +206,12 @@ func (e *Engine) rank(ctx context.Context, gen *generation, pl *plan, filters []
 	if total < relaxBelow && len(pl.slots) > 1 {
 		if n := pl.knownSlots(); n > 0 && n < len(pl.slots) {
 			known = true
-			if total, exact, facets, err = e.count(ctx, gen, pl, e.matchQuery(pl, filters, vKnown, fText), r.Facets); err != nil {
+			if total, exact, facets, err = e.count(ctx, gen, pl, e.matchQuery(pl, filters, tier{v: vKnown}, fText), r.Facets); err != nil {
 				return nil, err
 			}
 		}
 		if relax = total < relaxBelow && pl.knownSlots() > 1; relax {
-			if total, exact, facets, err = e.count(ctx, gen, pl, e.matchQuery(pl, filters, vRelaxed, fText), r.Facets); err != nil {
+			if total, exact, facets, err = e.count(ctx, gen, pl, e.matchQuery(pl, filters, tier{v: vRelaxed}, fText), r.Facets); err != nil {
 				return nil, err
 			}
 		}
@@ -280,7 +268,7 @@ func (e *Engine) rank(ctx context.Context, gen *generation, pl *plan, filters []
 				if len(ranked) >= need || len(seen) >= total && exact {
 					return ranked, nil
 				}
-				must := append(e.tierQuery(pl, t, field), extra...)
+				must := append(e.matchQuery(pl, nil, t, field), extra...)
 				sr, err := e.run(ctx, gen, e.wrap(pl, must, filters), window)
 				if err != nil {
 					return nil, err
@@ -555,7 +543,7 @@ func (e *Engine) didYouMean(ctx context.Context, gen *generation, r Request, fil
 	if len(pl.slots) == 0 {
 		return ""
 	}
-	n, _, _, err := e.count(ctx, gen, pl, e.matchQuery(pl, filters, vRelaxed, fText), false)
+	n, _, _, err := e.count(ctx, gen, pl, e.matchQuery(pl, filters, tier{v: vRelaxed}, fText), false)
 	if err != nil || n == 0 {
 		return ""
 	}
