@@ -36,3 +36,15 @@ func TestTypoBudget(t *testing.T) {
 		}
 	}
 }
+
+// Matched words are marked whatever their case or script, and the words around them are
+// escaped: the marker's quick rejections (first byte, ASCII word split) must not lose any.
+func TestSnippetMarksAnyCase(t *testing.T) {
+	an := newAnalyzer(newMapping("en"), "en")
+	m := newMarker(an, []string{an.term("password"), an.term("été")})
+	got, found := m.snippet(`Password <reset>: change your PASSWORD, then passwords. Été, ÉTÉ.`)
+	want := `<mark>Password</mark> &lt;reset&gt;: change your <mark>PASSWORD</mark>, then <mark>passwords</mark>. <mark>Été</mark>, <mark>ÉTÉ</mark> …`
+	if !found || string(got) != want {
+		t.Errorf("snippet = %q (found %v)\nwant      %q", got, found, want)
+	}
+}
