@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -47,7 +48,16 @@ func benchSetup(b *testing.B) *benchEnv {
 	if corpus == "" || work == "" {
 		b.Skip("set HPSEARCH_CORPUS (an hpgen folder) and HPSEARCH_WORK to run the search benchmarks")
 	}
-	benchOnce.Do(func() { bench, benchErr = newBenchEnv(corpus, work) })
+	benchOnce.Do(func() {
+		// The collector runs as serve sets it (cmd/helpportal tuneGC) unless told otherwise.
+		if os.Getenv("GOGC") == "" {
+			debug.SetGCPercent(400)
+		}
+		if os.Getenv("GOMEMLIMIT") == "" {
+			debug.SetMemoryLimit(256 << 20)
+		}
+		bench, benchErr = newBenchEnv(corpus, work)
+	})
 	if benchErr != nil {
 		b.Fatal(benchErr)
 	}

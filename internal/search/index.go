@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -235,7 +236,7 @@ func createGeneration(root, analyzer string) (*generation, error) {
 	}
 	name := newGenerationName()
 	idx, err := bleve.NewUsing(filepath.Join(root, name), newMapping(analyzer), bleve.Config.DefaultIndexType,
-		bleve.Config.DefaultKVStore, nil)
+		bleve.Config.DefaultKVStore, map[string]any{"eventCallbackName": eventCallbacks})
 	if err != nil {
 		return nil, fmt.Errorf("search: create index: %w", err)
 	}
@@ -255,7 +256,7 @@ var errStale = errors.New("search: index built with other settings")
 
 // openGeneration opens the named generation and checks that it matches the settings.
 func openGeneration(root, name, analyzer string) (*generation, error) {
-	idx, err := bleve.OpenUsing(filepath.Join(root, name), map[string]any{"bolt_timeout": "2s"})
+	idx, err := bleve.OpenUsing(filepath.Join(root, name), map[string]any{"bolt_timeout": "2s", "eventCallbackName": eventCallbacks})
 	if err != nil {
 		return nil, fmt.Errorf("search: open index %s: %w", name, err)
 	}
@@ -280,10 +281,19 @@ func (g *generation) seq() int64 {
 
 // apply indexes docs, deletes the IDs in gone and records seq, all in one batch.
 func (g *generation) apply(docs []*store.SearchDoc, gone []int64, seq int64) error {
+	b, err := g.batch(docs, gone, seq)
+	if err != nil {
+		return err
+	}
+	return g.idx.Batch(b)
+}
+
+// batch prepares what apply applies.
+func (g *generation) batch(docs []*store.SearchDoc, gone []int64, seq int64) (*bleve.Batch, error) {
 	b := g.idx.NewBatch()
 	for _, d := range docs {
 		if err := b.Index(docID(d.ID), bleveDoc(d)); err != nil {
-			return fmt.Errorf("search: index article %d: %w", d.ID, err)
+			return nil, fmt.Errorf("search: index article %d: %w", d.ID, err)
 		}
 	}
 	for _, id := range gone {
@@ -292,7 +302,7 @@ func (g *generation) apply(docs []*store.SearchDoc, gone []int64, seq int64) err
 	if seq > 0 {
 		b.SetInternal(keySeq, []byte(strconv.FormatInt(seq, 10)))
 	}
-	return g.idx.Batch(b)
+	return b, nil
 }
 
 // removeStaleGenerations deletes generation folders other than keep. A folder still held
@@ -344,4 +354,39 @@ func forceMerge(ctx context.Context, g *generation) error {
 		return nil
 	}
 	return sc.ForceMerge(ctx, nil)
+}
+
+// eventCallbacks names the Scorch event hook that lets a bulk load hold back background
+// merges: merging segments that a force-merge will merge again anyway is wasted work.
+const eventCallbacks = "helpportal"
+
+// mergesPaused holds the Scorch instances whose background merges wait (during a build).
+var mergesPaused sync.Map
+
+func init() {
+	scorch.RegistryEventCallbacks[eventCallbacks] = func(ev scorch.Event) bool {
+		if ev.Kind != scorch.EventKindPreMergeCheck {
+			return true
+		}
+		if _, paused := mergesPaused.Load(ev.Scorch); paused {
+			// The merger asks again at once when told no: wait a little before answering.
+			time.Sleep(50 * time.Millisecond)
+			return false
+		}
+		return true
+	}
+}
+
+// pauseMerges holds back g's background merges until the returned function is called.
+func pauseMerges(g *generation) func() {
+	adv, err := g.idx.Advanced()
+	if err != nil {
+		return func() {}
+	}
+	sc, ok := adv.(*scorch.Scorch)
+	if !ok {
+		return func() {}
+	}
+	mergesPaused.Store(sc, struct{}{})
+	return func() { mergesPaused.Delete(sc) }
 }

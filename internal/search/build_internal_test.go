@@ -1,0 +1,149 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"runtime/debug"
+	"testing"
+
+	"github.com/blevesearch/bleve/v2/index/scorch"
+
+	"helpportal"
+	"helpportal/internal/store"
+	"helpportal/internal/store/storetest"
+)
+
+// A build reads the store page by page while two batches are indexed at a time; every
+// article must arrive, and each page must be handed to the caller (the title catalogue).
+func TestBuildInBatches(t *testing.T) {
+	defer func(n int) { buildBatch = n }(buildBatch)
+	buildBatch = 3
+	db := storetest.MustOpen(t)
+	ctx := context.Background()
+	cat := &helpportal.Category{Slug: "c", Name: "C"}
+	if err := db.SaveCategory(ctx, cat); err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	for i := range n {
+		a := &helpportal.Article{Slug: fmt.Sprintf("a-%d", i), Title: fmt.Sprintf("Article %d about quokkas", i),
+			Type: helpportal.TypeHowTo, CategoryID: cat.ID, Body: "Quokkas are small.\n"}
+		if err := db.SaveArticle(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pages := 0
+	g, _, err := buildGeneration(ctx, db, t.TempDir(), "en", func(docs []*store.SearchDoc) { pages++ })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.idx.Close()
+	if got, err := g.idx.DocCount(); err != nil || got != n {
+		t.Errorf("indexed %d articles (%v), want %d", got, err, n)
+	}
+	if pages != (n+buildBatch-1)/buildBatch {
+		t.Errorf("the caller saw %d pages, want %d", pages, (n+buildBatch-1)/buildBatch)
+	}
+	if _, paused := mergesPaused.Load(scorchOf(t, g)); paused {
+		t.Error("background merges are still held back after the build")
+	}
+}
+
+// failingSource is the store, failing from its second page of articles on.
+type failingSource struct {
+	*store.DB
+	pages int
+}
+
+func (s *failingSource) SearchDocPage(ctx context.Context, after int64, limit int, withHTML bool) ([]*store.SearchDoc, error) {
+	if s.pages++; s.pages > 1 {
+		return nil, errors.New("disk on fire")
+	}
+	return s.DB.SearchDocPage(ctx, after, limit, withHTML)
+}
+
+// A store error in the middle of a build is returned, and the half-built folder is removed.
+func TestBuildStoreErrorMidway(t *testing.T) {
+	defer func(n int) { buildBatch = n }(buildBatch)
+	buildBatch = 1
+	db := storetest.MustOpen(t)
+	ctx := context.Background()
+	cat := &helpportal.Category{Slug: "c", Name: "C"}
+	if err := db.SaveCategory(ctx, cat); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if err := db.SaveArticle(ctx, &helpportal.Article{Slug: fmt.Sprintf("a-%d", i), Title: "Quokka", Type: helpportal.TypeFAQ,
+			CategoryID: cat.ID, Body: "Small.\n"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	if _, _, err := buildGeneration(ctx, &failingSource{DB: db}, dir, "en", nil); err == nil || err.Error() != "disk on fire" {
+		t.Fatalf("build error = %v, want the store's", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "g-*")); len(left) != 0 {
+		t.Errorf("left behind: %v", left)
+	}
+}
+
+// While merges are held back the merger is told no (after a pause, so that it does not
+// spin); afterwards it may merge again.
+func TestPauseMerges(t *testing.T) {
+	g, err := createGeneration(t.TempDir(), "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.idx.Close()
+	check := scorch.RegistryEventCallbacks[eventCallbacks]
+	ev := scorch.Event{Kind: scorch.EventKindPreMergeCheck, Scorch: scorchOf(t, g)}
+	resume := pauseMerges(g)
+	if check(ev) {
+		t.Error("a merge was allowed while paused")
+	}
+	if !check(scorch.Event{Kind: scorch.EventKindMergerProgress, Scorch: ev.Scorch}) {
+		t.Error("another event was refused")
+	}
+	resume()
+	if !check(ev) {
+		t.Error("merges are still refused after resuming")
+	}
+}
+
+func TestRaiseMemoryLimit(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	t.Setenv("GOMEMLIMIT", "")
+	debug.SetMemoryLimit(100 << 20)
+	restore := raiseMemoryLimit(300 << 20)
+	if got := debug.SetMemoryLimit(-1); got != 300<<20 {
+		t.Errorf("raised to %d, want %d", got, 300<<20)
+	}
+	restore()
+	if got := debug.SetMemoryLimit(-1); got != 100<<20 {
+		t.Errorf("restored to %d, want %d", got, 100<<20)
+	}
+	// A higher limit is kept, and so is one the operator set.
+	debug.SetMemoryLimit(500 << 20)
+	raiseMemoryLimit(300 << 20)()
+	if got := debug.SetMemoryLimit(-1); got != 500<<20 {
+		t.Errorf("a higher limit became %d", got)
+	}
+	t.Setenv("GOMEMLIMIT", "100MiB")
+	debug.SetMemoryLimit(100 << 20)
+	restore = raiseMemoryLimit(300 << 20)
+	if got := debug.SetMemoryLimit(-1); got != 100<<20 {
+		t.Errorf("GOMEMLIMIT was overridden: %d", got)
+	}
+	restore()
+}
+
+func scorchOf(t *testing.T, g *generation) *scorch.Scorch {
+	t.Helper()
+	adv, err := g.idx.Advanced()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return adv.(*scorch.Scorch)
+}
