@@ -269,7 +269,7 @@ func (e *Engine) rank(ctx context.Context, gen *generation, pl *plan, filters []
 					return ranked, nil
 				}
 				must := append(e.matchQuery(pl, nil, t, field), extra...)
-				sr, err := e.run(ctx, gen, e.wrap(pl, must, filters), window)
+				sr, err := e.run(ctx, gen, e.wrap(pl, must, filters, field == fText), window)
 				if err != nil {
 					return nil, err
 				}
@@ -303,12 +303,16 @@ func shardFilter(n int) query.Query {
 }
 
 // wrap adds the proximity bonus, the exclusions and the filters around the required
-// clauses. Filters go in Bleve's unscored filter clause: a scored term searcher walks its
+// clauses, and with weights the title and meta weights. The title tiers leave those out:
+// their required clauses already score the words in the title (and meta), so the weights
+// would mostly repeat that score, and they cost a walk of every weight term's posting list
+// (a third of a title-tier search; Cranfield and known-item figures unchanged, run 13 of
+// search-quality.md). Filters go in Bleve's unscored filter clause: a scored term searcher walks its
 // whole posting list to keep its frequencies in step, which for "public" (nearly every
 // article) cost more than the words themselves; an unscored one skips through the bitmap.
-func (e *Engine) wrap(pl *plan, must, filters []query.Query) query.Query {
+func (e *Engine) wrap(pl *plan, must, filters []query.Query, weights bool) query.Query {
 	var should, not []query.Query
-	if w := weightQuery(e.an, pl); w != nil {
+	if w := weightQuery(e.an, pl); w != nil && weights {
 		should = append(should, w)
 	}
 	if pl.ordered != "" {

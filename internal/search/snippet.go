@@ -82,6 +82,9 @@ type marker struct {
 	// first marks the bytes a prefix starts with, in either case (a byte ≥ 0x80 always
 	// passes): most words are rejected by one lookup.
 	first [256]bool
+	// toks is reused from one text to the next: the word spans of a body were a third of
+	// the bytes a search allocated.
+	toks []span
 }
 
 func newMarker(an *analyzer, terms []string) *marker {
@@ -141,7 +144,8 @@ func (m *marker) match(word string) bool {
 // most distinct matched terms (then the most matches), with matched words in <mark> and
 // everything else escaped. found reports whether any word matched.
 func (m *marker) snippet(text string) (out template.HTML, found bool) {
-	toks := splitWords(text)
+	m.toks = splitWords(m.toks[:0], text)
+	toks := m.toks
 	if len(toks) == 0 {
 		return "", false
 	}
@@ -224,11 +228,10 @@ func (m *marker) snippet(text string) (out template.HTML, found bool) {
 	return template.HTML(strings.TrimSpace(b.String())), found
 }
 
-// splitWords cuts text into words (runs of letters, digits and marks) with their spans. It
+// splitWords appends the spans of text's words (runs of letters, digits and marks) to out. It
 // is several times faster than the full Unicode word segmenter and only has to find the
 // words to highlight; the index's own tokenizer decides what matched.
-func splitWords(text string) []rawToken {
-	out := make([]rawToken, 0, len(text)/6)
+func splitWords(out []span, text string) []span {
 	start := -1
 	for i := 0; i < len(text); {
 		c := text[i]
@@ -245,16 +248,19 @@ func splitWords(text string) []rawToken {
 		case word && start < 0:
 			start = i
 		case !word && start >= 0:
-			out = append(out, rawToken{start: start, end: i})
+			out = append(out, span{start: start, end: i})
 			start = -1
 		}
 		i += n
 	}
 	if start >= 0 {
-		out = append(out, rawToken{start: start, end: len(text)})
+		out = append(out, span{start: start, end: len(text)})
 	}
 	return out
 }
+
+// span is the byte range of one word.
+type span struct{ start, end int }
 
 // asciiWord marks the ASCII bytes that are part of a word.
 var asciiWord = func() (t [utf8.RuneSelf]bool) {
