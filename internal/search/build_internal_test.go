@@ -147,3 +147,54 @@ func scorchOf(t *testing.T, g *generation) *scorch.Scorch {
 	}
 	return adv.(*scorch.Scorch)
 }
+
+// The bound on a tier's matches comes from the words' document frequencies: the rarest
+// slot for a conjunction, the sum for any-word matching, the rarest word for a phrase. It
+// decides whether counting starts with a sample, so it must never be below the truth.
+func TestPlanBound(t *testing.T) {
+	g, err := createGeneration(t.TempDir(), "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.idx.Close()
+	var docs []*store.SearchDoc
+	for i := range 8 {
+		title := "beta"
+		if i < 3 {
+			title = "alpha beta"
+		}
+		docs = append(docs, &store.SearchDoc{ID: int64(i + 1), Title: title, Type: helpportal.TypeFAQ,
+			Status: helpportal.StatusPublished, Visibility: helpportal.VisibilityPublic})
+	}
+	if err := g.apply(docs, nil, 1); err != nil {
+		t.Fatal(err)
+	}
+	adv, err := g.idx.Advanced()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	an := newAnalyzer(newMapping("en"), "en")
+	for _, tc := range []struct {
+		q             string
+		strict, loose int
+	}{
+		{"alpha beta", 3, 11},
+		{`"alpha beta"`, 3, 3},
+		{"beta", 8, 8},
+		{"alpha zzzqqq", 0, 3},
+	} {
+		p := &planner{ctx: context.Background(), an: an, syn: &synonyms{}, r: r, dfs: map[string]int{}}
+		pl := p.build(parseQuery(an, nil, tc.q))
+		if got := pl.bound(tier{v: vTypo}); got != tc.strict {
+			t.Errorf("%q: all-words bound %d, want %d", tc.q, got, tc.strict)
+		}
+		if got := pl.bound(tier{v: vRelaxed}); got != tc.loose {
+			t.Errorf("%q: any-word bound %d, want %d", tc.q, got, tc.loose)
+		}
+	}
+}

@@ -44,6 +44,9 @@ type slot struct {
 	known bool
 	// exactKnown: an alternative other than a typo correction occurs in the index.
 	exactKnown bool
+	// df bounds how many documents the slot matches: the sum of its alternatives' document
+	// frequencies (a phrase's is that of its rarest word).
+	df int
 }
 
 // plan is a query ready to run: slots every strict result matches, exclusions, the plain
@@ -95,6 +98,7 @@ func (p *planner) build(pq parsed) *plan {
 			}
 			s.alts = []alt{{phrase: it.text, boost: boostExact}}
 			s.known = true
+			s.df = p.phraseDF(terms)
 			for _, t := range terms {
 				s.known = s.known && p.df(t) > 0
 			}
@@ -109,11 +113,13 @@ func (p *planner) build(pq parsed) *plan {
 			for _, a := range s.alts {
 				if a.term != "" {
 					s.known = s.known || p.df(a.term) > 0
+					s.df += p.df(a.term)
 					pl.terms = append(pl.terms, a.term)
 				} else {
 					ts := p.an.terms(a.phrase)
 					pl.terms = append(pl.terms, ts...)
 					s.known = s.known || (len(ts) > 0 && p.df(ts[0]) > 0)
+					s.df += p.phraseDF(ts)
 				}
 			}
 			s.exactKnown = s.known
@@ -131,6 +137,7 @@ func (p *planner) build(pq parsed) *plan {
 			s.alts = p.wordAlts(it, t)
 			for _, a := range s.alts {
 				pl.terms = append(pl.terms, a.term)
+				s.df += p.df(a.term)
 				known := p.df(a.term) > 0
 				s.known = s.known || known
 				s.exactKnown = s.exactKnown || known && !a.typo
@@ -151,6 +158,17 @@ func (p *planner) build(pq parsed) *plan {
 	}
 	pl.stopOnly = hadWords && len(pl.slots) == 0 && len(pl.exclude) == 0
 	return pl
+}
+
+// phraseDF bounds the documents holding a phrase of terms: those holding its rarest term.
+func (p *planner) phraseDF(terms []string) int {
+	n := 0
+	for i, t := range terms {
+		if df := p.df(t); i == 0 || df < n {
+			n = df
+		}
+	}
+	return n
 }
 
 func (p *planner) synonymAlts(it item) []alt {
@@ -392,6 +410,25 @@ func (pl *plan) knownSlots() int {
 		}
 	}
 	return n
+}
+
+// bound is an upper bound on how many documents tier t matches (before filters): a
+// conjunction matches at most what its rarest slot does, a disjunction at most the sum.
+func (pl *plan) bound(t tier) int {
+	n, sum := -1, 0
+	for _, s := range pl.slots {
+		if (t.v == vKnown || t.v == vFirst) && !s.known {
+			continue
+		}
+		sum += s.df
+		if n < 0 || s.df < n {
+			n = s.df
+		}
+	}
+	if t.v == vRelaxed {
+		return sum
+	}
+	return max(n, 0)
 }
 
 // variants reports which ways of matching are worth running: without corrections (every

@@ -194,7 +194,7 @@ func (e *Engine) matchQuery(pl *plan, filters []query.Query, t tier, field strin
 // the words; the total is counted separately (see count).
 func (e *Engine) rank(ctx context.Context, gen *generation, pl *plan, filters []query.Query, r Request, res *Result, pins int) ([]rankedHit, error) {
 	strict := e.matchQuery(pl, filters, tier{v: vTypo}, fText)
-	total, exact, facets, err := e.count(ctx, gen, pl, strict, r.Facets)
+	total, exact, facets, err := e.count(ctx, gen, pl, strict, pl.bound(tier{v: vTypo}), r.Facets)
 	if err != nil {
 		return nil, err
 	}
@@ -206,12 +206,12 @@ func (e *Engine) rank(ctx context.Context, gen *generation, pl *plan, filters []
 	if total < relaxBelow && len(pl.slots) > 1 {
 		if n := pl.knownSlots(); n > 0 && n < len(pl.slots) {
 			known = true
-			if total, exact, facets, err = e.count(ctx, gen, pl, e.matchQuery(pl, filters, tier{v: vKnown}, fText), r.Facets); err != nil {
+			if total, exact, facets, err = e.count(ctx, gen, pl, e.matchQuery(pl, filters, tier{v: vKnown}, fText), pl.bound(tier{v: vKnown}), r.Facets); err != nil {
 				return nil, err
 			}
 		}
 		if relax = total < relaxBelow && pl.knownSlots() > 1; relax {
-			if total, exact, facets, err = e.count(ctx, gen, pl, e.matchQuery(pl, filters, tier{v: vRelaxed}, fText), r.Facets); err != nil {
+			if total, exact, facets, err = e.count(ctx, gen, pl, e.matchQuery(pl, filters, tier{v: vRelaxed}, fText), pl.bound(tier{v: vRelaxed}), r.Facets); err != nil {
 				return nil, err
 			}
 		}
@@ -355,8 +355,10 @@ const (
 )
 
 // count returns how many documents match must (less the exclusions) and the facet counts,
-// and whether that is exact.
-func (e *Engine) count(ctx context.Context, gen *generation, pl *plan, must []query.Query, facets bool) (int, bool, bsearch.FacetResults, error) {
+// and whether that is exact. bound is an upper bound on the matches from the words'
+// document frequencies: below exactBelow the sample could only say "count them all", so
+// it is skipped.
+func (e *Engine) count(ctx context.Context, gen *generation, pl *plan, must []query.Query, bound int, facets bool) (int, bool, bsearch.FacetResults, error) {
 	var not []query.Query
 	for _, s := range pl.exclude {
 		not = append(not, slotQuery(e.an, s, false, fText))
@@ -371,17 +373,19 @@ func (e *Engine) count(ctx context.Context, gen *generation, pl *plan, must []qu
 		}
 		return r
 	}
-	sample, err := gen.idx.SearchInContext(ctx, req(shardFilter(1)))
-	if err != nil {
-		return 0, false, nil, err
-	}
-	if est := int(sample.Total) * sampleShards; est >= exactBelow {
-		for _, f := range sample.Facets {
-			for _, t := range f.Terms.Terms() {
-				t.Count *= sampleShards
-			}
+	if bound >= exactBelow {
+		sample, err := gen.idx.SearchInContext(ctx, req(shardFilter(1)))
+		if err != nil {
+			return 0, false, nil, err
 		}
-		return roundEstimate(est), false, sample.Facets, nil
+		if est := int(sample.Total) * sampleShards; est >= exactBelow {
+			for _, f := range sample.Facets {
+				for _, t := range f.Terms.Terms() {
+					t.Count *= sampleShards
+				}
+			}
+			return roundEstimate(est), false, sample.Facets, nil
+		}
 	}
 	full, err := gen.idx.SearchInContext(ctx, req())
 	if err != nil {
@@ -547,7 +551,7 @@ func (e *Engine) didYouMean(ctx context.Context, gen *generation, r Request, fil
 	if len(pl.slots) == 0 {
 		return ""
 	}
-	n, _, _, err := e.count(ctx, gen, pl, e.matchQuery(pl, filters, tier{v: vRelaxed}, fText), false)
+	n, _, _, err := e.count(ctx, gen, pl, e.matchQuery(pl, filters, tier{v: vRelaxed}, fText), pl.bound(tier{v: vRelaxed}), false)
 	if err != nil || n == 0 {
 		return ""
 	}
