@@ -412,14 +412,24 @@ func (pl *plan) knownSlots() int {
 	return n
 }
 
+// tierSlots lists the slots that tier t requires (vRelaxed: any one of them): every slot,
+// those the index knows (vKnown), or the first t.first of those (vFirst).
+func (pl *plan) tierSlots(t tier) []slot {
+	var out []slot
+	for _, s := range pl.slots {
+		if (t.v == vKnown || t.v == vFirst) && !s.known || t.v == vFirst && len(out) == t.first {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
 // bound is an upper bound on how many documents tier t matches (before filters): a
 // conjunction matches at most what its rarest slot does, a disjunction at most the sum.
 func (pl *plan) bound(t tier) int {
 	n, sum := -1, 0
-	for _, s := range pl.slots {
-		if (t.v == vKnown || t.v == vFirst) && !s.known {
-			continue
-		}
+	for _, s := range pl.tierSlots(t) {
 		sum += s.df
 		if n < 0 || s.df < n {
 			n = s.df

@@ -167,10 +167,7 @@ const dropLastUpTo = 4
 func (e *Engine) matchQuery(pl *plan, filters []query.Query, t tier, field string) []query.Query {
 	must := slices.Clone(filters)
 	var slots []query.Query
-	for _, s := range pl.slots {
-		if (t.v == vKnown || t.v == vFirst) && !s.known || t.v == vFirst && len(slots) == t.first {
-			continue
-		}
+	for _, s := range pl.tierSlots(t) {
 		slots = append(slots, slotQuery(e.an, s, t.v == vExact, field))
 	}
 	if t.v == vRelaxed {
