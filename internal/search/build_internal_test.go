@@ -51,6 +51,28 @@ func TestBuildInBatches(t *testing.T) {
 	}
 }
 
+// quokkaStore is a store of n articles; builds during the test read batch articles a page.
+func quokkaStore(t *testing.T, n, batch int) *store.DB {
+	t.Helper()
+	old := buildBatch
+	buildBatch = batch
+	t.Cleanup(func() { buildBatch = old })
+	db := storetest.MustOpen(t)
+	ctx := context.Background()
+	cat := &helpportal.Category{Slug: "c", Name: "C"}
+	if err := db.SaveCategory(ctx, cat); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		a := &helpportal.Article{Slug: fmt.Sprintf("a-%d", i), Title: fmt.Sprintf("Article %d about quokkas", i),
+			Type: helpportal.TypeHowTo, CategoryID: cat.ID, Body: "Quokkas are small.\n"}
+		if err := db.SaveArticle(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db
+}
+
 // failingSource is the store, failing from its second page of articles on.
 type failingSource struct {
 	*store.DB
@@ -66,20 +88,8 @@ func (s *failingSource) SearchDocPage(ctx context.Context, after int64, limit in
 
 // A store error in the middle of a build is returned, and the half-built folder is removed.
 func TestBuildStoreErrorMidway(t *testing.T) {
-	defer func(n int) { buildBatch = n }(buildBatch)
-	buildBatch = 1
-	db := storetest.MustOpen(t)
+	db := quokkaStore(t, 3, 1)
 	ctx := context.Background()
-	cat := &helpportal.Category{Slug: "c", Name: "C"}
-	if err := db.SaveCategory(ctx, cat); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 3 {
-		if err := db.SaveArticle(ctx, &helpportal.Article{Slug: fmt.Sprintf("a-%d", i), Title: "Quokka", Type: helpportal.TypeFAQ,
-			CategoryID: cat.ID, Body: "Small.\n"}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	dir := t.TempDir()
 	if _, _, err := buildGeneration(ctx, &failingSource{DB: db}, dir, "en", nil); err == nil || err.Error() != "disk on fire" {
 		t.Fatalf("build error = %v, want the store's", err)
