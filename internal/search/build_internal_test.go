@@ -208,3 +208,28 @@ func TestPlanBound(t *testing.T) {
 		}
 	}
 }
+
+// Each variant's body tier is sampled by its own number of matches: a strict tier with a
+// handful is ranked whole even when the any-word tier after it matches thousands, and
+// "the first word only" is sampled when that word is common.
+func TestSamplePerVariant(t *testing.T) {
+	pl := &plan{slots: []slot{{known: true, df: 30000}, {known: true, df: 100}}}
+	matches := map[variant]int{vExact: 5, vTypo: 5, vKnown: 5, vRelaxed: 40000}
+	for _, tc := range []struct {
+		t    tier
+		want int
+	}{
+		{tier{v: vTypo}, 0},
+		{tier{v: vRelaxed}, 1},
+		{tier{v: vFirst, first: 1}, 1},
+		{tier{v: vFirst, first: 2}, 0}, // a conjunction's bound says too little
+	} {
+		if got := pl.sample(tc.t, matches); got != tc.want {
+			t.Errorf("tier %+v: %d slices first, want %d", tc.t, got, tc.want)
+		}
+	}
+	matches[vTypo] = 6000
+	if got := pl.sample(tier{v: vTypo}, matches); got != 4 {
+		t.Errorf("6,000 strict matches: %d slices first, want 4", got)
+	}
+}

@@ -200,17 +200,21 @@ func (e *Engine) rank(ctx context.Context, gen *generation, pl *plan, filters []
 	// Meilisearch's "words" rule, and dropping unknown words keeps the query a cheap
 	// conjunction rather than a disjunction over common words.
 	known, relax := false, false
+	// How many documents each variant matches, for sampling its body tier.
+	matches := map[variant]int{vExact: total, vTypo: total, vKnown: total, vRelaxed: total}
 	if total < relaxBelow && len(pl.slots) > 1 {
 		if n := pl.knownSlots(); n > 0 && n < len(pl.slots) {
 			known = true
 			if total, exact, facets, err = e.count(ctx, gen, pl, e.matchQuery(pl, filters, tier{v: vKnown}, fText), pl.bound(tier{v: vKnown}), r.Facets); err != nil {
 				return nil, err
 			}
+			matches[vKnown], matches[vRelaxed] = total, total
 		}
 		if relax = total < relaxBelow && pl.knownSlots() > 1; relax {
 			if total, exact, facets, err = e.count(ctx, gen, pl, e.matchQuery(pl, filters, tier{v: vRelaxed}, fText), pl.bound(tier{v: vRelaxed}), r.Facets); err != nil {
 				return nil, err
 			}
+			matches[vRelaxed] = total
 		}
 	}
 	res.Total, res.TotalExact = total, exact
@@ -242,11 +246,10 @@ func (e *Engine) rank(ctx context.Context, gen *generation, pl *plan, filters []
 	window := max(need, rerankWindow)
 	// Bleve scores every document a query matches. When the words are in tens of thousands
 	// of bodies, the body tier first ranks a sample of about sampleTarget of them (a few of
-	// the sampleShards slices), and only if the page is still not full, all of them.
-	sample := 0
-	if total > 2*sampleTarget {
-		sample = max(1, sampleShards*sampleTarget/total)
-	}
+	// the sampleShards slices), and only if the page is still not full, all of them. Each
+	// variant is sampled by its own number of matches: a strict tier of five matches is not
+	// sampled because the any-word tier after it matches thousands, and dropping the last
+	// words of a query can leave one common word in a third of the articles.
 	var ranked []rankedHit
 	seen := map[string]bool{}
 	for _, t := range order {
@@ -258,7 +261,7 @@ func (e *Engine) rank(ctx context.Context, gen *generation, pl *plan, filters []
 		}
 		for _, field := range fields {
 			parts := [][]query.Query{nil}
-			if field == fText && sample > 0 && t.v != vFirst {
+			if sample := pl.sample(t, matches); field == fText && sample > 0 {
 				parts = [][]query.Query{{shardFilter(sample)}, nil}
 			}
 			for _, extra := range parts {
@@ -285,6 +288,23 @@ func (e *Engine) rank(ctx context.Context, gen *generation, pl *plan, filters []
 		}
 	}
 	return ranked, nil
+}
+
+// sample is how many of the sampleShards slices the body tier of t ranks first (0: all at
+// once), from how many documents each variant matches.
+func (pl *plan) sample(t tier, matches map[variant]int) int {
+	n := matches[t.v]
+	if t.v == vFirst {
+		// The bound of one word is close to its count; that of a conjunction is not.
+		n = 0
+		if t.first == 1 {
+			n = pl.bound(t)
+		}
+	}
+	if n > 2*sampleTarget {
+		return max(1, sampleShards*sampleTarget/n)
+	}
+	return 0
 }
 
 // sampleTarget is about how many body matches a sampled body tier scores.
