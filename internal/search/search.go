@@ -161,11 +161,10 @@ type tier struct {
 // ranking every article holding any of its words by BM25.
 const dropLastUpTo = 4
 
-// matchQuery is what decides membership in tier t: the filters and the slots of its
-// variant in field (strict: every slot; vKnown: those the index knows; vFirst: the first
-// t.first of those; relaxed: at least one).
-func (e *Engine) matchQuery(pl *plan, filters []query.Query, t tier, field string) []query.Query {
-	must := slices.Clone(filters)
+// matchQuery is what decides membership in tier t: the slots of its variant in field
+// (strict: every slot; vKnown: those the index knows; vFirst: the first t.first of those;
+// relaxed: at least one).
+func (e *Engine) matchQuery(pl *plan, t tier, field string) []query.Query {
 	var slots []query.Query
 	for _, s := range pl.tierSlots(t) {
 		slots = append(slots, slotQuery(e.an, s, t.v == vExact, field))
@@ -173,9 +172,9 @@ func (e *Engine) matchQuery(pl *plan, filters []query.Query, t tier, field strin
 	if t.v == vRelaxed {
 		d := query.NewDisjunctionQuery(slots)
 		d.SetMin(1)
-		return append(must, d)
+		return []query.Query{d}
 	}
-	return append(must, slots...)
+	return slots
 }
 
 // rank returns the results in order, at least as many as the page needs where there are
@@ -190,8 +189,7 @@ func (e *Engine) matchQuery(pl *plan, filters []query.Query, t tier, field strin
 // costs a search over short title posting lists rather than over every body that holds
 // the words; the total is counted separately (see count).
 func (e *Engine) rank(ctx context.Context, gen *generation, pl *plan, filters []query.Query, r Request, res *Result, pins int) ([]rankedHit, error) {
-	strict := e.matchQuery(pl, filters, tier{v: vTypo}, fText)
-	total, exact, facets, err := e.count(ctx, gen, pl, strict, pl.bound(tier{v: vTypo}), r.Facets)
+	total, exact, facets, err := e.count(ctx, gen, pl, filters, tier{v: vTypo}, r.Facets)
 	if err != nil {
 		return nil, err
 	}
@@ -205,13 +203,13 @@ func (e *Engine) rank(ctx context.Context, gen *generation, pl *plan, filters []
 	if total < relaxBelow && len(pl.slots) > 1 {
 		if n := pl.knownSlots(); n > 0 && n < len(pl.slots) {
 			known = true
-			if total, exact, facets, err = e.count(ctx, gen, pl, e.matchQuery(pl, filters, tier{v: vKnown}, fText), pl.bound(tier{v: vKnown}), r.Facets); err != nil {
+			if total, exact, facets, err = e.count(ctx, gen, pl, filters, tier{v: vKnown}, r.Facets); err != nil {
 				return nil, err
 			}
 			matches[vKnown], matches[vRelaxed] = total, total
 		}
 		if relax = total < relaxBelow && pl.knownSlots() > 1; relax {
-			if total, exact, facets, err = e.count(ctx, gen, pl, e.matchQuery(pl, filters, tier{v: vRelaxed}, fText), pl.bound(tier{v: vRelaxed}), r.Facets); err != nil {
+			if total, exact, facets, err = e.count(ctx, gen, pl, filters, tier{v: vRelaxed}, r.Facets); err != nil {
 				return nil, err
 			}
 			matches[vRelaxed] = total
@@ -268,7 +266,7 @@ func (e *Engine) rank(ctx context.Context, gen *generation, pl *plan, filters []
 				if len(ranked) >= need || len(seen) >= total && exact {
 					return ranked, nil
 				}
-				must := append(e.matchQuery(pl, nil, t, field), extra...)
+				must := append(e.matchQuery(pl, t, field), extra...)
 				sr, err := e.run(ctx, gen, e.wrap(pl, must, filters, field == fText), window)
 				if err != nil {
 					return nil, err
@@ -320,13 +318,14 @@ func shardFilter(n int) query.Query {
 }
 
 // wrap adds the proximity bonus, the exclusions and the filters around the required
-// clauses, and with weights the title and meta weights. The title tiers leave those out:
-// their required clauses already score the words in the title (and meta), so the weights
-// would mostly repeat that score, and they cost a walk of every weight term's posting list
-// (a third of a title-tier search; Cranfield and known-item figures unchanged, run 13 of
-// search-quality.md). Filters go in Bleve's unscored filter clause: a scored term searcher walks its
-// whole posting list to keep its frequencies in step, which for "public" (nearly every
-// article) cost more than the words themselves; an unscored one skips through the bitmap.
+// clauses, and with weights the title and meta weights. The title tiers leave the weights
+// out: their required clauses already score the words in the title (and meta), so the
+// weights would mostly repeat that score, and they cost a walk of every weight term's
+// posting list (a third of a title-tier search; relevance unchanged, run 13 of
+// search-quality.md). Filters go in Bleve's unscored filter clause: a scored term searcher
+// walks its whole posting list to keep its frequencies in step, which for "public" (nearly
+// every article) cost more than the words themselves; an unscored one skips through the
+// bitmap.
 func (e *Engine) wrap(pl *plan, must, filters []query.Query, weights bool) query.Query {
 	var should, not []query.Query
 	if w := weightQuery(e.an, pl); w != nil && weights {
@@ -371,11 +370,12 @@ const (
 	exactBelow   = 2000
 )
 
-// count returns how many documents match must (less the exclusions) and the facet counts,
-// and whether that is exact. bound is an upper bound on the matches from the words'
-// document frequencies: below exactBelow the sample could only say "count them all", so
-// it is skipped.
-func (e *Engine) count(ctx context.Context, gen *generation, pl *plan, must []query.Query, bound int, facets bool) (int, bool, bsearch.FacetResults, error) {
+// count returns how many documents tier t matches through the filters (less the
+// exclusions) in the all-text field, the facet counts, and whether that is exact. When the
+// words' document frequencies bound the matches below exactBelow, the sample could only say
+// "count them all", so it is skipped.
+func (e *Engine) count(ctx context.Context, gen *generation, pl *plan, filters []query.Query, t tier, facets bool) (int, bool, bsearch.FacetResults, error) {
+	must := append(slices.Clone(filters), e.matchQuery(pl, t, fText)...)
 	var not []query.Query
 	for _, s := range pl.exclude {
 		not = append(not, slotQuery(e.an, s, false, fText))
@@ -390,7 +390,7 @@ func (e *Engine) count(ctx context.Context, gen *generation, pl *plan, must []qu
 		}
 		return r
 	}
-	if bound >= exactBelow {
+	if pl.bound(t) >= exactBelow {
 		sample, err := gen.idx.SearchInContext(ctx, req(shardFilter(1)))
 		if err != nil {
 			return 0, false, nil, err
@@ -568,7 +568,7 @@ func (e *Engine) didYouMean(ctx context.Context, gen *generation, r Request, fil
 	if len(pl.slots) == 0 {
 		return ""
 	}
-	n, _, _, err := e.count(ctx, gen, pl, e.matchQuery(pl, filters, tier{v: vRelaxed}, fText), pl.bound(tier{v: vRelaxed}), false)
+	n, _, _, err := e.count(ctx, gen, pl, filters, tier{v: vRelaxed}, false)
 	if err != nil || n == 0 {
 		return ""
 	}
