@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"runtime/debug"
 	"testing"
@@ -35,7 +36,7 @@ func TestBuildInBatches(t *testing.T) {
 		}
 	}
 	pages := 0
-	g, _, err := buildGeneration(ctx, db, t.TempDir(), "en", func(docs []*store.SearchDoc) { pages++ })
+	g, _, err := buildGeneration(ctx, db, t.TempDir(), "en", slog.New(slog.DiscardHandler), func(docs []*store.SearchDoc) { pages++ })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,6 +49,11 @@ func TestBuildInBatches(t *testing.T) {
 	}
 	if _, paused := mergesPaused.Load(scorchOf(t, g)); paused {
 		t.Error("background merges are still held back after the build")
+	}
+	// Seven batches, merged into one segment before the build returns.
+	st := scorchOf(t, g).StatsMap()
+	if n := st["num_root_filesegments"].(uint64) + st["num_root_memorysegments"].(uint64); n != 1 {
+		t.Errorf("the build left %d segments, want 1", n)
 	}
 }
 
@@ -91,7 +97,7 @@ func TestBuildStoreErrorMidway(t *testing.T) {
 	db := quokkaStore(t, 3, 1)
 	ctx := context.Background()
 	dir := t.TempDir()
-	if _, _, err := buildGeneration(ctx, &failingSource{DB: db}, dir, "en", nil); err == nil || err.Error() != "disk on fire" {
+	if _, _, err := buildGeneration(ctx, &failingSource{DB: db}, dir, "en", slog.New(slog.DiscardHandler), nil); err == nil || err.Error() != "disk on fire" {
 		t.Fatalf("build error = %v, want the store's", err)
 	}
 	if left, _ := filepath.Glob(filepath.Join(dir, "g-*")); len(left) != 0 {

@@ -201,17 +201,13 @@ func (e *Engine) loadCatalog(ctx context.Context) error {
 // old generation (if any) meanwhile.
 func (e *Engine) build(ctx context.Context) error {
 	start := time.Now()
-	g, seq, err := buildGeneration(ctx, e.src, e.opt.Dir, e.analyzer, func(docs []*store.SearchDoc) {
+	g, seq, err := buildGeneration(ctx, e.src, e.opt.Dir, e.analyzer, e.log, func(docs []*store.SearchDoc) {
 		e.catalogPut(docs)
 	})
 	if err != nil {
 		return err
 	}
 	e.loaded = true
-	// One segment instead of the build's dozen: every query term then reads one dictionary.
-	if err := forceMerge(ctx, g); err != nil {
-		e.log.Warn("search: merging the new index", "err", err)
-	}
 	if err := setCurrentGeneration(e.opt.Dir, g.name, e.analyzer); err != nil {
 		_ = g.idx.Close()
 		return err
@@ -223,9 +219,10 @@ func (e *Engine) build(ctx context.Context) error {
 }
 
 // buildGeneration builds a complete index from src in a new generation folder under dir
-// and returns it open, with the change number it holds. each, if set, sees every batch.
+// and returns it open, merged into one segment, with the change number it holds. each, if
+// set, sees every batch.
 // Nothing points at the new generation yet: the caller swaps it in.
-func buildGeneration(ctx context.Context, src Source, dir, analyzer string, each func([]*store.SearchDoc)) (*generation, int64, error) {
+func buildGeneration(ctx context.Context, src Source, dir, analyzer string, log *slog.Logger, each func([]*store.SearchDoc)) (*generation, int64, error) {
 	g, err := createGeneration(dir, analyzer)
 	if err != nil {
 		return nil, 0, err
@@ -249,6 +246,12 @@ func buildGeneration(ctx context.Context, src Source, dir, analyzer string, each
 	}
 	if seq, err = catchUpGeneration(ctx, src, g, seq); err != nil {
 		return fail(err)
+	}
+	// One segment instead of the build's hundreds (loadAll held merges back): every query
+	// term then reads one dictionary. Should it fail, the background merger, running again,
+	// merges them in its own time.
+	if err := forceMerge(ctx, g); err != nil {
+		log.Warn("search: merging the new index", "index", g.name, "err", err)
 	}
 	return g, seq, nil
 }
@@ -330,13 +333,9 @@ func Rebuild(ctx context.Context, src Source, dir, language string, log *slog.Lo
 	if live := LiveAnalyzer(dir); language == "" && live != "" {
 		analyzer = live
 	}
-	g, seq, err := buildGeneration(ctx, src, dir, analyzer, nil)
+	g, seq, err := buildGeneration(ctx, src, dir, analyzer, log, nil)
 	if err != nil {
 		return err
-	}
-	// Merging the build's many small segments makes searches faster from the start.
-	if err := forceMerge(ctx, g); err != nil {
-		log.Warn("search: merging the rebuilt index", "err", err)
 	}
 	name := g.name
 	// Close before pointing at it: the index's lock would keep a server from opening it.
@@ -379,8 +378,8 @@ const buildWorkers = 2
 
 // loadAll indexes every article of src into g, which is not serving yet. One goroutine reads
 // the store and prepares batches; buildWorkers apply them. Background merges wait until the
-// end: the caller force-merges the build's segments in one pass, so merging them on the
-// way would be work done twice.
+// end: buildGeneration force-merges the segments in one pass, so merging them on the way
+// would be work done twice.
 func loadAll(ctx context.Context, src Source, g *generation, each func([]*store.SearchDoc)) error {
 	resume := pauseMerges(g)
 	defer resume()
