@@ -158,6 +158,14 @@ func (db *DB) listen(ctx context.Context, done chan struct{}) {
 	}
 }
 
+// pollQuietly reads the newest change number, which wakes the subscribers if it moved
+// (sawChange). Signalling them directly on a notification woke each twice: once here, and
+// again when their own poll moved ChangeSeq. An error is left to the pollers, which run
+// anyway and report it.
+func (db *DB) pollQuietly(ctx context.Context) {
+	_, _ = db.PollChanges(ctx)
+}
+
 // listenOnce opens the listening connection, calls listening once LISTEN is in place, and
 // relays notifications for this store's schema until the connection fails or ctx ends.
 func (db *DB) listenOnce(ctx context.Context, listening func()) error {
@@ -189,7 +197,7 @@ func (db *DB) listenOnce(ctx context.Context, listening func()) error {
 			return ctx.Err()
 		case err == nil:
 			if n.Payload == db.schema {
-				db.feed.signal()
+				db.pollQuietly(ctx)
 			}
 		case errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err):
 			// Quiet for a while: make sure the connection is still there.

@@ -71,6 +71,16 @@ func TestChangesWakeOtherInstance(t *testing.T) {
 	mustCategory(t, a, "wake-a", 0)
 	took := awaitWake(t, ch, start, wakeBound, "a category saved on A")
 	t.Logf("B woken %s after A's commit began", took.Round(100*time.Microsecond))
+	// B already knows the new change number when it is woken, so what the wake-up sends it
+	// to (the page cache's check, the search follower) sees the change at once, and no
+	// second wake-up follows from B's own poll.
+	if got, want := b.ChangeSeq(), a.ChangeSeq(); got < want {
+		t.Errorf("B woken with change number %d, A is at %d", got, want)
+	}
+	if _, err := b.PollChanges(ctx); err != nil {
+		t.Fatal(err)
+	}
+	quiet(t, ch, 200*time.Millisecond, "B's own poll after the wake-up")
 
 	// A batch of changes in one transaction wakes B once (PostgreSQL folds the identical
 	// notifications of a transaction).
