@@ -93,8 +93,8 @@ func (db *DB) CopyTo(ctx context.Context, dst *DB) (*CopyReport, error) {
 	defer tx.Rollback()
 	err = func() error {
 		// A server started on dst meanwhile would be writing the change log: wait for it,
-		// and let it wait for the copy.
-		if err := dst.lockName(ctx, tx, changeLogLock); err != nil {
+		// and let it wait for the copy; on PostgreSQL it is also woken when the copy commits.
+		if err := dst.lockChangeLog(ctx, tx); err != nil {
 			return err
 		}
 		dstTables, err := dst.copySchema(ctx, tx)

@@ -510,7 +510,17 @@ func TestCopyRoundTripPostgres(t *testing.T) {
 	want := rawSQLite(src.Path()).dump(t)
 
 	pg, url := openPostgres(t)
+	// A server already running on the destination is woken when the copy commits.
+	served, err := store.OpenURL(ctx, url, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { served.Close() })
+	woken := served.Changes(t.Context())
+	listening(t, served, woken, 0)
+	start := time.Now()
 	copyStore(t, src, pg)
+	awaitWake(t, woken, start, 5*time.Second, "the copy's commit")
 	sameDump(t, "sqlite → postgres", want, rawPostgres(url).dump(t))
 	back := openSQLite(t, filepath.Join(dir, "back.db"))
 	copyStore(t, pg, back)
