@@ -79,10 +79,6 @@ func (db *DB) CopyTo(ctx context.Context, dst *DB) (*CopyReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	seeds, err := freshSeeds(ctx)
-	if err != nil {
-		return nil, err
-	}
 	rep := &CopyReport{}
 	// Not dst.inTx: its error translation would replace the driver's message, which is the
 	// one worth reading when a value does not fit (and it is wrapped with the table's name).
@@ -104,8 +100,10 @@ func (db *DB) CopyTo(ctx context.Context, dst *DB) (*CopyReport, error) {
 		if err := sameSchema(ctx, db, src, srcTables, dst, tx, dstTables); err != nil {
 			return err
 		}
-		if err := dst.clearSeeds(ctx, tx, dstTables, seeds); err != nil {
-			return err
+		for _, name := range copyTables {
+			if err := dst.mustBeEmpty(ctx, tx, name); err != nil {
+				return err
+			}
 		}
 		for _, name := range copyTables {
 			n, err := copyTable(ctx, src, srcTables[name], dst, tx, dstTables[name])
@@ -138,15 +136,10 @@ func (db *DB) CopyTo(ctx context.Context, dst *DB) (*CopyReport, error) {
 	return rep, nil
 }
 
-// CheckEmpty returns ECONFLICT naming a table that holds rows a fresh migration would not
-// have put there, and EINVALID for a table that is not helpportal's. Tables not yet created
+// CheckEmpty returns ECONFLICT naming a table that holds rows, and EINVALID for a table that is not helpportal's. Tables not yet created
 // count as empty, so it may run before Migrate: `helpportal copy` refuses a full destination
 // before changing its schema. CopyTo checks again inside its transaction.
 func (db *DB) CheckEmpty(ctx context.Context) error {
-	seeds, err := freshSeeds(ctx)
-	if err != nil {
-		return err
-	}
 	tables, err := db.liveTables(ctx, db.read)
 	if err != nil {
 		return translate(err)
@@ -160,31 +153,8 @@ func (db *DB) CheckEmpty(ctx context.Context) error {
 		if !slices.Contains(tables, name) {
 			continue
 		}
-		info, err := db.tableInfo(ctx, db.read, name)
-		if err != nil {
+		if err := db.mustBeEmpty(ctx, db.read, name); err != nil {
 			return translate(err)
-		}
-		if err := db.onlySeeds(ctx, db.read, info, seeds[name]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// clearSeeds refuses a destination with portal data, then deletes what its migrations
-// seeded: the source holds its own version of those rows.
-func (db *DB) clearSeeds(ctx context.Context, tx *sql.Tx, tables map[string]*tableInfo, seeds map[string]map[string]bool) error {
-	for _, name := range copyTables {
-		if err := db.onlySeeds(ctx, tx, tables[name], seeds[name]); err != nil {
-			return err
-		}
-	}
-	for i := len(copyTables) - 1; i >= 0; i-- { // children first
-		if len(seeds[copyTables[i]]) == 0 {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, "DELETE FROM "+quoteIdent(copyTables[i])); err != nil {
-			return err
 		}
 	}
 	return nil

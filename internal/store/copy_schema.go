@@ -3,11 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	"helpportal"
 )
@@ -291,86 +290,21 @@ func sameSchema(ctx context.Context, src *DB, sq querier, srcTables map[string]*
 	return nil
 }
 
-// freshSeeds returns, by table, the keys of the rows a fresh migration writes (none today;
-// a migration may seed settings one day). They are what an empty destination may hold. They
-// come from migrating a private in-memory SQLite database: the PostgreSQL migrations are
-// twins of SQLite's, and a copy into a fresh PostgreSQL schema, which the tests run, would
-// fail at once if they seeded different rows.
-func freshSeeds(ctx context.Context) (map[string]map[string]bool, error) {
-	pool, err := sql.Open("sqlite", "file::memory:?_pragma=foreign_keys(1)")
-	if err != nil {
-		return nil, err
+// mustBeEmpty returns ECONFLICT when the table holds a row: copy needs an empty
+// destination. A fresh migration writes no rows; should one ever seed some, every copy test
+// into a fresh store fails until copy learns to replace them.
+func (db *DB) mustBeEmpty(ctx context.Context, q querier, table string) error {
+	var one int
+	err := q.QueryRowContext(ctx, "SELECT 1 FROM "+quoteIdent(table)+" LIMIT 1").Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
 	}
-	defer pool.Close()
-	pool.SetMaxOpenConns(1) // one connection: each would be its own in-memory database
-	pool.SetMaxIdleConns(1)
-	pool.SetConnMaxLifetime(0)
-	pool.SetConnMaxIdleTime(0)
-	ref := &DB{read: pool, write: pool, dialect: sqliteDialect, location: "a fresh schema", now: time.Now}
-	if err := ref.Migrate(ctx); err != nil {
-		return nil, fmt.Errorf("migrate a fresh schema for reference: %w", err)
-	}
-	seeds := map[string]map[string]bool{}
-	for _, name := range copyTables {
-		info, err := ref.tableInfo(ctx, pool, name)
-		if err != nil {
-			return nil, err
-		}
-		keys, err := rowKeys(ctx, pool, info, -1)
-		if err != nil {
-			return nil, err
-		}
-		if len(keys) > 0 {
-			seeds[name] = map[string]bool{}
-			for _, k := range keys {
-				seeds[name][k] = true
-			}
-		}
-	}
-	return seeds, nil
-}
-
-// rowKeys returns the canonical keys (primary key values, or the whole row for a table
-// without one) of up to limit rows of the table (all when limit < 0).
-func rowKeys(ctx context.Context, q querier, t *tableInfo, limit int) ([]string, error) {
-	cols := t.key
-	if len(cols) == 0 {
-		cols = t.colNames()
-	}
-	query := "SELECT " + quoteList(cols) + " FROM " + quoteIdent(t.name)
-	if limit >= 0 {
-		query += " LIMIT " + strconv.Itoa(limit)
-	}
-	rows, err := q.QueryContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	vals, ptrs := scanTargets(len(cols))
-	var keys []string
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
-		}
-		keys = append(keys, canonicalKey(vals))
-	}
-	return keys, rows.Err()
-}
-
-// onlySeeds returns ECONFLICT when the table holds a row other than the seeds.
-func (db *DB) onlySeeds(ctx context.Context, q querier, t *tableInfo, seeds map[string]bool) error {
-	keys, err := rowKeys(ctx, q, t, len(seeds)+1)
 	if err != nil {
 		return err
 	}
-	for _, k := range keys {
-		if !seeds[k] {
-			var n int64
-			if err := q.QueryRowContext(ctx, "SELECT count(*) FROM "+quoteIdent(t.name)).Scan(&n); err != nil {
-				return err
-			}
-			return helpportal.Errorf(helpportal.ECONFLICT, "%s already holds portal data (table %s has %d rows); copy needs an empty destination.", db.location, t.name, n)
-		}
+	var n int64
+	if err := q.QueryRowContext(ctx, "SELECT count(*) FROM "+quoteIdent(table)).Scan(&n); err != nil {
+		return err
 	}
-	return nil
+	return helpportal.Errorf(helpportal.ECONFLICT, "%s already holds portal data (table %s has %d rows); copy needs an empty destination.", db.location, table, n)
 }
