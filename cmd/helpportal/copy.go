@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"helpportal"
+	"helpportal/internal/config"
 	"helpportal/internal/store"
 )
 
@@ -36,7 +37,7 @@ func cmdCopy(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 		}
 		return errUsage
 	}
-	if err := fromEnv(fs); err != nil {
+	if _, err := config.FromEnv(fs); err != nil {
 		return err
 	}
 	usageError := func(msg string) error {
@@ -131,23 +132,6 @@ func storeError(err error) error {
 		return errors.New(strings.TrimSuffix(helpportal.ErrorMessage(err), "."))
 	}
 	return err
-}
-
-// fromEnv fills the flags not given on the command line from HELPPORTAL_<FLAG>, as every
-// other command does.
-func fromEnv(fs *flag.FlagSet) error {
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	var errs []error
-	fs.VisitAll(func(f *flag.Flag) {
-		env := "HELPPORTAL_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(env); ok && !given[f.Name] {
-			if err := f.Value.Set(v); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", env, err))
-			}
-		}
-	})
-	return errors.Join(errs...)
 }
 
 // storeRef is one side of a copy: a PostgreSQL URL or a SQLite file.

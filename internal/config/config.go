@@ -77,25 +77,33 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Site.Footer, "footer", "", "footer text")
 }
 
-// Load runs after fs.Parse: it fills every flag not given on the command line from
-// HELPPORTAL_<FLAG> (upper case, dashes as underscores), then validates.
-func (c *Config) Load(fs *flag.FlagSet) error {
-	c.given = map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { c.given[f.Name] = true })
+// FromEnv runs after fs.Parse: it fills every flag not given on the command line from
+// HELPPORTAL_<FLAG> (upper case, dashes as underscores) and returns the names of the flags
+// given either way.
+func FromEnv(fs *flag.FlagSet) (map[string]bool, error) {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
-		if c.given[f.Name] {
+		if given[f.Name] {
 			return
 		}
 		env := "HELPPORTAL_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v, ok := os.LookupEnv(env); ok {
-			c.given[f.Name] = true
+			given[f.Name] = true
 			if err := f.Value.Set(v); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", env, err))
 			}
 		}
 	})
-	if err := errors.Join(errs...); err != nil {
+	return given, errors.Join(errs...)
+}
+
+// Load runs after fs.Parse: it fills every flag not given on the command line from
+// HELPPORTAL_<FLAG> (upper case, dashes as underscores), then validates.
+func (c *Config) Load(fs *flag.FlagSet) error {
+	var err error
+	if c.given, err = FromEnv(fs); err != nil {
 		return err
 	}
 	if fs.Lookup("addr") != nil {
