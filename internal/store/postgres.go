@@ -167,11 +167,7 @@ func (c pgConn) Prepare(query string) (driver.Stmt, error) {
 func boolsAsInts(args []driver.NamedValue) []driver.NamedValue {
 	for i, a := range args {
 		if b, ok := a.Value.(bool); ok {
-			v := int64(0)
-			if b {
-				v = 1
-			}
-			args[i].Value = v // database/sql built this slice for this call alone
+			args[i].Value = boolInt(b) // database/sql built this slice for this call alone
 		}
 	}
 	return args
