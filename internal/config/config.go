@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"helpportal"
+	hpmail "helpportal/internal/mail"
 )
 
 // Config is every setting of `helpportal serve` and the commands that open the store.
@@ -64,7 +65,7 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on")
 	c.MailFlags(fs)
 	fs.BoolVar(&c.NoDemo, "no-demo", false, "start with an empty portal instead of demo content")
-	fs.DurationVar(&c.MailLease, "mail-lease", 2*time.Minute, "how long an instance may hold a mail it is delivering before another instance takes it over (a delivery is cut off at half of it)")
+	fs.DurationVar(&c.MailLease, "mail-lease", hpmail.DefaultLease, "how long an instance may hold a mail it is delivering before another instance takes it over (a delivery is cut off at half of it)")
 	fs.BoolVar(&c.Metrics, "metrics", false, "serve Prometheus metrics at /metrics (request counts and latency, search lag, outbox depth, Go runtime)")
 	fs.StringVar(&c.LogFormat, "log-format", "json", "log lines on stderr as json (one object a line) or text")
 	fs.BoolVar(&c.RequestLog, "request-log", true, "log one line per request (set false when a proxy in front already logs requests: the line costs about a tenth of a cached page's throughput)")
@@ -152,8 +153,8 @@ func (c *Config) Validate() error {
 	if err := c.validateMail(); err != nil {
 		return err
 	}
-	if c.MailLease < 2*time.Second { // mail.MinLease
-		return fmt.Errorf("--mail-lease %s must be at least 2s", c.MailLease)
+	if c.MailLease < hpmail.MinLease {
+		return fmt.Errorf("--mail-lease %s must be at least %s", c.MailLease, hpmail.MinLease)
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		return fmt.Errorf("--log-format %q must be json or text", c.LogFormat)
