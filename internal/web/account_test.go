@@ -37,7 +37,7 @@ func accountFixture(t *testing.T, base string) (*httptest.Server, *helpportal.Us
 	db.SaveArticle(ctx, &helpportal.Article{Slug: "for-clients", Title: "Clients only guide", Visibility: helpportal.VisibilityClients, CategoryID: c.ID, Body: "Hi."})
 	db.SaveArticle(ctx, &helpportal.Article{Slug: "public", Title: "Public guide", CategoryID: c.ID, Body: "Hi."})
 	srv, err := web.New(web.Config{Site: helpportal.Site{Name: "Test", Language: "en", BaseURL: base}, Store: db,
-		Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil)), Accounts: db, Hasher: h, Policy: auth.DefaultPolicy()})
+		Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil)), Accounts: db, Hasher: h, Policy: auth.DefaultPolicy(), Metrics: true})
 	if err != nil {
 		t.Fatal(err)
 	}

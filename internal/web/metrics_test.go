@@ -3,6 +3,8 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -88,5 +90,23 @@ func TestMetricsGauges(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", strings.TrimSpace(want))
 		}
+	}
+}
+
+// A refused sign-in counts; one that succeeds does not.
+func TestMetricsLoginFailures(t *testing.T) {
+	ts, u := accountFixture(t, "http://help.test")
+	c := noRedirect()
+	for _, pw := range []string{"wrong", "also wrong", "correct horse battery staple ocean"} {
+		postForm(t, c, ts.URL+"/login", url.Values{"email": {u.Email}, "password": {pw}})
+	}
+	res, err := c.Get(ts.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if want := "helpportal_login_failures_total 2\n"; !strings.Contains(string(body), want) {
+		t.Errorf("metrics lack %q", strings.TrimSpace(want))
 	}
 }
