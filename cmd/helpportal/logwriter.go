@@ -11,11 +11,12 @@ import (
 // logFlushEvery, once logFlushAt bytes wait, and at Close. A crash loses at most the last
 // logFlushEvery of lines; an orderly stop loses none.
 type logWriter struct {
-	mu   sync.Mutex
-	w    io.Writer
-	buf  []byte
-	stop chan struct{}
-	done chan struct{}
+	mu     sync.Mutex
+	w      io.Writer
+	buf    []byte
+	closed bool // after Close, lines go straight out: nothing would flush them
+	stop   chan struct{}
+	done   chan struct{}
 }
 
 const (
@@ -34,7 +35,7 @@ func newLogWriter(w io.Writer) *logWriter {
 func (l *logWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	l.buf = append(l.buf, p...)
-	if len(l.buf) >= logFlushAt {
+	if len(l.buf) >= logFlushAt || l.closed {
 		l.flushLocked()
 	}
 	l.mu.Unlock()
@@ -68,9 +69,12 @@ func (l *logWriter) run() {
 	}
 }
 
-// Close writes what is left and stops the flusher.
+// Close writes what is left and stops the flusher; later lines are written at once.
 func (l *logWriter) Close() {
 	close(l.stop)
 	<-l.done
-	l.flush()
+	l.mu.Lock()
+	l.closed = true
+	l.flushLocked()
+	l.mu.Unlock()
 }

@@ -26,7 +26,7 @@ func (b *lockedBuffer) String() string {
 }
 
 // The log writer holds lines back for at most logFlushEvery, sends them at once when
-// logFlushAt bytes wait, and loses none at Close.
+// logFlushAt bytes wait, and loses none at Close or after it.
 func TestLogWriter(t *testing.T) {
 	out := &lockedBuffer{}
 	lw := newLogWriter(out)
@@ -47,5 +47,9 @@ func TestLogWriter(t *testing.T) {
 	lw.Close()
 	if !strings.HasSuffix(out.String(), "last\n") {
 		t.Error("Close lost the last line")
+	}
+	lw.Write([]byte("after\n"))
+	if !strings.HasSuffix(out.String(), "after\n") {
+		t.Error("a line written after Close was held back with nothing left to flush it")
 	}
 }
