@@ -13,6 +13,8 @@ const (
 	// DefaultLease is how long a claim holds by default: how long a crashed instance's mail
 	// waits before another instance takes it over.
 	DefaultLease = 2 * time.Minute
+	// DefaultPoll is how often a worker looks for due mail unless told otherwise.
+	DefaultPoll = 5 * time.Second
 	// MinLease gives a delivery (half the lease) at least a second.
 	MinLease = 2 * time.Second
 	// maxSendTimeout bounds one delivery as a whole (go-mail's 30 s applies per step); a
@@ -27,7 +29,7 @@ const (
 // WorkerConfig tunes a Worker; zero values take the defaults.
 type WorkerConfig struct {
 	From  string           // From and envelope sender; "" means noreply@ the base URL's host
-	Poll  time.Duration    // how often to look for due mail (default 5 s)
+	Poll  time.Duration    // how often to look for due mail (default DefaultPoll)
 	Lease time.Duration    // how long a claim holds (default DefaultLease, at least MinLease)
 	Batch int              // messages claimed at once (default 10)
 	Now   func() time.Time // the clock (default time.Now); tests inject their own
@@ -50,7 +52,7 @@ type Worker struct {
 // NewWorker returns a worker delivering ob's mail through s; call Run to start it.
 func NewWorker(ob Outbox, s Sender, cfg WorkerConfig, log *slog.Logger) *Worker {
 	if cfg.Poll <= 0 {
-		cfg.Poll = 5 * time.Second
+		cfg.Poll = DefaultPoll
 	}
 	if cfg.Lease <= 0 {
 		cfg.Lease = DefaultLease
