@@ -67,7 +67,7 @@ func TestPostgresRestartWhileServing(t *testing.T) {
 
 	// Votes from new visitors all along, across the cut: each acknowledged one must stay.
 	voter := startVoter(t, base, voteOn)
-	time.Sleep(300 * time.Millisecond)
+	voter.waitAcknowledged(t, 5*time.Second) // some votes from before the cut are at stake
 
 	proxy.cut()
 	cutAt := time.Now()
