@@ -163,10 +163,7 @@ func TestAccountJourneys(t *testing.T) {
 	box, smtpURL := startSMTP(t)
 	data := t.TempDir()
 	base, out, logs := serveLogs(t, "--data", data, "--smtp-url", smtpURL, "--mail-from", "help@example.com")
-	setup := regexp.MustCompile(`/invite/[A-Za-z0-9_-]{43}`).FindString(out.String())
-	if setup == "" {
-		t.Fatalf("serve printed no set-up link:\n%s", out)
-	}
+	setup := setupLink(t, out.String())
 
 	// The first admin sets up their account from the printed link.
 	admin := newBrowser(t, base)

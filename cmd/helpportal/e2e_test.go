@@ -389,3 +389,15 @@ func TestMetricsAreOptIn(t *testing.T) {
 		t.Errorf("/metrics with --metrics = %d", status)
 	}
 }
+
+var setupRE = regexp.MustCompile(`/invite/[A-Za-z0-9_-]{43}`)
+
+// setupLink is the path of the one-time set-up link serve printed in out.
+func setupLink(t *testing.T, out string) string {
+	t.Helper()
+	link := setupRE.FindString(out)
+	if link == "" {
+		t.Fatalf("serve printed no set-up link:\n%s", out)
+	}
+	return link
+}

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -41,7 +40,7 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 	b, outB := serve(t, args()...)
 
 	// The set-up link B printed works on A (it voided the one A printed).
-	setup := regexp.MustCompile(`/invite/[A-Za-z0-9_-]{43}`).FindString(outB.String())
+	setup := setupLink(t, outB.String())
 	admin := newBrowser(t, a)
 	if res, _ := admin.post(setup, url.Values{"email": {"boss@example.com"}, "name": {"Boss"}, "new_password": {strongPassword}}); res.StatusCode != 303 {
 		t.Fatalf("set-up on A with B's link = %d", res.StatusCode)
@@ -153,7 +152,7 @@ func TestMailSurvivesSIGKILL(t *testing.T) {
 	b := startInstance(t, args("b@example.com")...)
 	byFrom := map[string]*instance{"a@example.com": a, "b@example.com": b}
 
-	setup := regexp.MustCompile(`/invite/[A-Za-z0-9_-]{43}`).FindString(b.out.String())
+	setup := setupLink(t, b.out.String())
 	if res, _ := newBrowser(t, a.base).post(setup, url.Values{"email": {"boss@example.com"}, "name": {"Boss"}, "new_password": {strongPassword}}); res.StatusCode != 303 {
 		t.Fatalf("set-up = %d", res.StatusCode)
 	}

@@ -117,10 +117,7 @@ func TestNginxInFrontOfTwoInstances(t *testing.T) {
 	// Set-up and sign-in through nginx, with the Origin a browser sends: the portal's
 	// cross-origin check sees the Host header the browser sent. The cookie is __Host- and
 	// Secure because the public URL is https.
-	setup := regexp.MustCompile(`/invite/[A-Za-z0-9_-]{43}`).FindString(b.stdout.String())
-	if setup == "" {
-		t.Fatalf("B printed no set-up link:\n%s", b.stdout)
-	}
+	setup := setupLink(t, b.stdout.String())
 	origin := map[string]string{"Origin": public}
 	res, _ = proxyDo(t, bob, "POST", public+setup, url.Values{"email": {"boss@example.com"}, "name": {"Boss"}, "new_password": {strongPassword}}, origin)
 	if res.StatusCode != 303 {

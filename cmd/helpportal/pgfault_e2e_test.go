@@ -46,7 +46,7 @@ func TestPostgresRestartWhileServing(t *testing.T) {
 	base := srv.base
 
 	// Before the cut: an account, a session, pages in the cache.
-	setup := regexp.MustCompile(`/invite/[A-Za-z0-9_-]{43}`).FindString(srv.out.String())
+	setup := setupLink(t, srv.out.String())
 	if res, _ := newBrowser(t, base).post(setup, url.Values{"email": {"boss@example.com"}, "name": {"Boss"}, "new_password": {strongPassword}}); res.StatusCode != 303 {
 		t.Fatalf("set-up = %d", res.StatusCode)
 	}
