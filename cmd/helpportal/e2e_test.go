@@ -3,8 +3,6 @@ package main_test
 import (
 	"bufio"
 	"bytes"
-	"context"
-	"errors"
 	"io"
 	"io/fs"
 	"net/http"
@@ -14,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -67,7 +66,7 @@ func cleanEnv() []string {
 	return env
 }
 
-var readyRE = regexp.MustCompile(`ready on (http://\S+)`)
+var readyRE = regexp.MustCompile(`ready on (https?://\S+)`)
 
 // serve starts `helpportal serve` on a free port and returns its base URL and output so far.
 func serve(t *testing.T, args ...string) (string, *bytes.Buffer) {
@@ -78,15 +77,29 @@ func serve(t *testing.T, args ...string) (string, *bytes.Buffer) {
 // serveLogs is serve that also returns the server's log (standard error).
 func serveLogs(t *testing.T, args ...string) (string, *bytes.Buffer, *syncBuffer) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, binary, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	i := startInstance(t, args...)
+	return i.base, i.out, i.log
+}
+
+// instance is a `helpportal serve` process the test may kill.
+type instance struct {
+	base   string
+	cmd    *exec.Cmd
+	out    *bytes.Buffer // standard output up to "ready"
+	log    *syncBuffer   // standard error
+	killed bool
+}
+
+// startInstance starts `helpportal serve` on a free port; at the end of the test it is
+// stopped with an interrupt (and must exit cleanly) unless the test killed it.
+func startInstance(t *testing.T, args ...string) *instance {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = cleanEnv()
 	cmd.Dir = t.TempDir()
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = 10 * time.Second
-	stderr := &syncBuffer{}
-	cmd.Stderr = stderr
-	out, err := cmd.StdoutPipe()
+	inst := &instance{cmd: cmd, log: &syncBuffer{}, out: &bytes.Buffer{}}
+	cmd.Stderr = inst.log
+	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,24 +107,45 @@ func serveLogs(t *testing.T, args ...string) (string, *bytes.Buffer, *syncBuffer
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		cancel()
-		if err := cmd.Wait(); err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("serve exited: %v\n%s", err, stderr.String())
+		if inst.killed {
+			return
+		}
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve exited: %v\n%s", err, inst.log.String())
+			}
+		case <-time.After(15 * time.Second):
+			cmd.Process.Kill()
+			t.Errorf("serve did not stop on an interrupt\n%s", inst.log.String())
 		}
 	})
-	var seen bytes.Buffer
-	lines := bufio.NewScanner(out)
-	deadline := time.AfterFunc(20*time.Second, cancel)
-	defer deadline.Stop()
+	lines := bufio.NewScanner(stdout)
+	timer := time.AfterFunc(30*time.Second, func() { cmd.Process.Kill() })
+	defer timer.Stop()
 	for lines.Scan() {
-		seen.WriteString(lines.Text() + "\n")
+		inst.out.WriteString(lines.Text() + "\n")
 		if m := readyRE.FindStringSubmatch(lines.Text()); m != nil {
-			go io.Copy(io.Discard, out)
-			return m[1], &seen, stderr
+			go io.Copy(io.Discard, stdout)
+			inst.base = m[1]
+			return inst
 		}
 	}
-	t.Fatalf("serve never became ready:\n%s\n%s", seen.String(), stderr.String())
-	return "", nil, nil
+	t.Fatalf("serve never became ready:\n%s\n%s", inst.out.String(), inst.log.String())
+	return nil
+}
+
+// kill ends the process with SIGKILL: no shutdown, no lease released.
+func (i *instance) kill(t *testing.T) {
+	t.Helper()
+	i.killed = true
+	if err := i.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	i.cmd.Wait() //nolint:errcheck // "signal: killed" is the point
 }
 
 // syncBuffer is a bytes.Buffer safe to read while the process writes to it.

@@ -1,17 +1,13 @@
 package main_test
 
 import (
-	"bufio"
-	"bytes"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -287,71 +283,4 @@ func (b *stallingSMTP) await(t *testing.T, within time.Duration) delivery {
 	}
 	t.Fatalf("no delivery to %s within %s", b.target, within)
 	return delivery{}
-}
-
-// instance is a `helpportal serve` process the test may kill.
-type instance struct {
-	base   string
-	cmd    *exec.Cmd
-	out    *bytes.Buffer // standard output up to "ready"
-	log    *syncBuffer   // standard error
-	killed bool
-}
-
-// startInstance starts `helpportal serve` on a free port; at the end of the test it is
-// stopped with an interrupt (and must exit cleanly) unless the test killed it.
-func startInstance(t *testing.T, args ...string) *instance {
-	t.Helper()
-	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
-	cmd.Env = cleanEnv()
-	cmd.Dir = t.TempDir()
-	inst := &instance{cmd: cmd, log: &syncBuffer{}, out: &bytes.Buffer{}}
-	cmd.Stderr = inst.log
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if inst.killed {
-			return
-		}
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve exited: %v\n%s", err, inst.log.String())
-			}
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			t.Errorf("serve did not stop on an interrupt\n%s", inst.log.String())
-		}
-	})
-	lines := bufio.NewScanner(stdout)
-	timer := time.AfterFunc(20*time.Second, func() { cmd.Process.Kill() })
-	defer timer.Stop()
-	for lines.Scan() {
-		inst.out.WriteString(lines.Text() + "\n")
-		if m := readyRE.FindStringSubmatch(lines.Text()); m != nil {
-			go io.Copy(io.Discard, stdout)
-			inst.base = m[1]
-			return inst
-		}
-	}
-	t.Fatalf("serve never became ready:\n%s\n%s", inst.out.String(), inst.log.String())
-	return nil
-}
-
-// kill ends the process with SIGKILL: no shutdown, no lease released.
-func (i *instance) kill(t *testing.T) {
-	t.Helper()
-	i.killed = true
-	if err := i.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	i.cmd.Wait() //nolint:errcheck // "signal: killed" is the point
 }

@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -71,8 +70,8 @@ func TestNginxInFrontOfTwoInstances(t *testing.T) {
 		return []string{"--addr", addr, "--database-url", dbURL, "--data", t.TempDir(),
 			"--base-url", public, "--trusted-proxies", "127.0.0.1/32", "--metrics"}
 	}
-	a := startServeProc(t, args(addrA)...)
-	b := startServeProc(t, args(addrB)...)
+	a := startInstance(t, args(addrA)...)
+	b := startInstance(t, args(addrB)...)
 	proxy := startNginx(t, nginx, httpPort, httpsPort, addrA, addrB)
 	t.Logf("two instances and nginx ready in %s", time.Since(started).Round(time.Millisecond))
 
@@ -117,7 +116,7 @@ func TestNginxInFrontOfTwoInstances(t *testing.T) {
 	// Set-up and sign-in through nginx, with the Origin a browser sends: the portal's
 	// cross-origin check sees the Host header the browser sent. The cookie is __Host- and
 	// Secure because the public URL is https.
-	setup := setupLink(t, b.stdout.String())
+	setup := setupLink(t, b.out.String())
 	origin := map[string]string{"Origin": public}
 	res, _ = proxyDo(t, bob, "POST", public+setup, url.Values{"email": {"boss@example.com"}, "name": {"Boss"}, "new_password": {strongPassword}}, origin)
 	if res.StatusCode != 303 {
@@ -260,83 +259,6 @@ func freeLoopbackPorts(t *testing.T, n int) []int {
 		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
 	}
 	return ports
-}
-
-// serveProc is a `serve` process the test can kill.
-type serveProc struct {
-	cmd    *exec.Cmd
-	stdout *syncBuffer
-	stderr *syncBuffer
-	done   chan struct{}
-	killed bool
-}
-
-// startServeProc starts `helpportal serve` with args and waits until it is ready. It stops
-// with SIGINT at the end of the test, unless it was killed.
-func startServeProc(t *testing.T, args ...string) *serveProc {
-	t.Helper()
-	in := &serveProc{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
-	in.cmd = exec.Command(binary, append([]string{"serve"}, args...)...)
-	in.cmd.Env = cleanEnv()
-	in.cmd.Dir = t.TempDir()
-	in.cmd.Stderr = in.stderr
-	out, err := in.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := in.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	ready := make(chan bool, 1)
-	go func() {
-		lines := bufio.NewScanner(out)
-		found := false
-		for lines.Scan() {
-			in.stdout.Write([]byte(lines.Text() + "\n"))
-			if !found && strings.Contains(lines.Text(), "Helpportal is ready on ") {
-				found = true
-				ready <- true
-			}
-		}
-		if !found {
-			ready <- false
-		}
-		in.cmd.Wait()
-		close(in.done)
-	}()
-	t.Cleanup(func() {
-		if !in.killed {
-			in.cmd.Process.Signal(os.Interrupt)
-		}
-		select {
-		case <-in.done:
-		case <-time.After(15 * time.Second):
-			in.cmd.Process.Kill()
-			<-in.done
-			t.Errorf("serve did not stop within 15 s of SIGINT:\n%s", in.stderr)
-		}
-		if !in.killed && in.cmd.ProcessState != nil && !in.cmd.ProcessState.Success() {
-			t.Errorf("serve exited: %v\n%s", in.cmd.ProcessState, in.stderr)
-		}
-	})
-	select {
-	case ok := <-ready:
-		if !ok {
-			t.Fatalf("serve exited before it was ready:\n%s\n%s", in.stdout, in.stderr)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("serve not ready within 30 s:\n%s\n%s", in.stdout, in.stderr)
-	}
-	return in
-}
-
-func (in *serveProc) kill(t *testing.T) {
-	t.Helper()
-	in.killed = true
-	if err := in.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	<-in.done
 }
 
 // nginxProc is nginx running from a temporary prefix.
