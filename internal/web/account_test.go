@@ -10,9 +10,11 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"helpportal"
 	"helpportal/internal/auth"
+	"helpportal/internal/store"
 	"helpportal/internal/store/storetest"
 	"helpportal/internal/web"
 )
@@ -230,5 +232,50 @@ func TestPasswordStrengthAdvice(t *testing.T) {
 		if res.StatusCode != 200 || out.OK != tc.ok || (!tc.ok && out.Hint == "") || (tc.ok && out.Score < 3) {
 			t.Errorf("%q: %d %+v", tc.password, res.StatusCode, out)
 		}
+	}
+}
+
+// sessionsDown is the store with session lookups failing as in a database outage.
+type sessionsDown struct{ *store.DB }
+
+func (sessionsDown) SessionByToken(context.Context, string, time.Time) (*helpportal.Session, *helpportal.User, error) {
+	return nil, nil, helpportal.Errorf(helpportal.EUNAVAILABLE, "The database is not answering.")
+}
+
+// A session that cannot be looked up is not treated as no session: a signed-in visitor
+// gets 503 with Retry-After rather than pages for visitors, while what is the same for
+// everyone (health checks, the static files that style the error page) still answers.
+func TestSessionLookupOutage(t *testing.T) {
+	db := storetest.MustOpen(t)
+	srv, err := web.New(web.Config{Site: helpportal.Site{Name: "Test", Language: "en", BaseURL: "http://help.test"}, Store: db,
+		Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil)), Accounts: sessionsDown{db},
+		Hasher: auth.NewHasher(auth.DefaultParams(), 1, 1), Policy: auth.DefaultPolicy()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	cookie := &http.Cookie{Name: "hp_session", Value: strings.Repeat("A", 43)}
+	for _, tc := range []struct {
+		path string
+		want int
+	}{{"/account", 503}, {"/", 503}, {"/healthz", 200}, {"/robots.txt", 200}} {
+		req, _ := http.NewRequest(http.MethodGet, ts.URL+tc.path, nil)
+		req.AddCookie(cookie)
+		res, err := noRedirect().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != tc.want {
+			t.Errorf("GET %s with a session during an outage = %d, want %d", tc.path, res.StatusCode, tc.want)
+		}
+		if tc.want == 503 && res.Header.Get("Retry-After") == "" {
+			t.Errorf("GET %s: 503 without Retry-After", tc.path)
+		}
+	}
+	// Without a cookie nothing is looked up: the home page is served as usual.
+	if res, err := http.Get(ts.URL + "/"); err != nil || res.StatusCode != 200 {
+		t.Errorf("GET / without a session during an outage = %v, %v", res.StatusCode, err)
 	}
 }

@@ -57,21 +57,21 @@ func (s *Server) sessions(next http.Handler) http.Handler {
 		}
 		now := s.now()
 		sess, u, err := s.accounts.SessionByToken(r.Context(), auth.HashToken(c.Value), now)
-		if err != nil {
-			if helpportal.ErrorCode(err) != helpportal.EUNAUTHORIZED {
-				// Unknown is not anonymous: serving the request signed out would send the
-				// person to the sign-in page, or show them pages meant for visitors, while
-				// the store is down. They get the store's error (503 during an outage),
-				// styled by the static files, which need no viewer.
-				if !viewerFree(r.URL.Path) {
-					s.fail(w, r, err)
-					return
-				}
-				next.ServeHTTP(w, r)
-				return
-			}
+		switch {
+		case err == nil:
+		case helpportal.ErrorCode(err) == helpportal.EUNAUTHORIZED:
 			s.clearSessionCookie(w)
 			next.ServeHTTP(w, r)
+			return
+		case viewerFree(r.URL.Path):
+			// The static files that style the error page need no viewer.
+			next.ServeHTTP(w, r)
+			return
+		default:
+			// Unknown is not anonymous: serving the request signed out would send the
+			// person to the sign-in page, or show them pages meant for visitors, while the
+			// store is down. They get the store's error (503 during an outage).
+			s.fail(w, r, err)
 			return
 		}
 		if now.Sub(sess.LastSeenAt) > touchEvery {
