@@ -352,8 +352,8 @@ func Rebuild(ctx context.Context, src Source, dir, language string, log *slog.Lo
 
 // buildMemoryLimit is the Go soft memory limit while a build loads the store (unless the
 // limit is set higher, or GOMEMLIMIT is set). Two batches in flight hold about 200 MiB of
-// analysed text; under serve's 256 MiB limit the collector ran nearly all the time and the
-// build went at 1,400 articles/s instead of 2,200 (docs/performance.md).
+// analysed text; under a 256 MiB limit (serve's until 2026-11-27) the collector ran nearly
+// all the time and the build went at 1,400 articles/s instead of 2,200 (docs/performance.md).
 const buildMemoryLimit = 768 << 20
 
 // raiseMemoryLimit raises the process's soft memory limit to at least n and returns what
