@@ -7,9 +7,12 @@ import (
 	"log/slog"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 
 	"helpportal"
 	"helpportal/internal/store"
@@ -237,5 +240,73 @@ func TestSamplePerVariant(t *testing.T) {
 	matches[vTypo] = 6000
 	if got := pl.sample(tier{v: vTypo}, matches); got != 4 {
 		t.Errorf("6,000 strict matches: %d slices first, want 4", got)
+	}
+}
+
+// A build's segments are merged in one task: Scorch's own single-segment plan merges ten
+// per task, and a build of 100,000 articles (200 segments) came out as two.
+func TestMergeAllPlansOneTask(t *testing.T) {
+	var segs []mergeplan.Segment
+	for i := range 200 {
+		segs = append(segs, fakeSegment{id: uint64(i), docs: 500})
+	}
+	plan, err := mergeplan.Plan(segs, &mergeAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Tasks) != 1 || len(plan.Tasks[0].Segments) != 200 {
+		t.Errorf("plan = %d tasks, want one of all 200 segments", len(plan.Tasks))
+	}
+}
+
+type fakeSegment struct {
+	id   uint64
+	docs int64
+}
+
+func (s fakeSegment) Id() uint64          { return s.id }
+func (s fakeSegment) FullSize() int64     { return s.docs }
+func (s fakeSegment) LiveSize() int64     { return s.docs }
+func (s fakeSegment) HasVector() bool     { return false }
+func (s fakeSegment) FileSize() int64     { return s.docs * 3000 }
+func (s fakeSegment) LiveFileSize() int64 { return s.docs * 3000 }
+
+// forceMerge leaves one segment holding everything the batches indexed.
+func TestForceMergeToOne(t *testing.T) {
+	g, err := createGeneration(t.TempDir(), "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.idx.Close()
+	sc := scorchOf(t, g)
+	resume := pauseMerges(g)
+	for i := range 25 {
+		b := g.idx.NewBatch()
+		if err := b.Index(strconv.Itoa(i), map[string]any{fText: "quokka " + strconv.Itoa(i)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := g.idx.Batch(b); err != nil {
+			t.Fatal(err)
+		}
+		// Wait for the persister, so that each batch is a segment on disk of its own.
+		for deadline := time.Now().Add(5 * time.Second); sc.StatsMap()["num_root_memorysegments"].(uint64) > 0; {
+			if time.Now().After(deadline) {
+				t.Fatal("the batch was not persisted in 5 s")
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	if n := segments(sc); n < 20 {
+		t.Fatalf("%d segments before the merge, want one a batch", n)
+	}
+	resume()
+	if err := forceMerge(context.Background(), g); err != nil {
+		t.Fatal(err)
+	}
+	if n := segments(sc); n != 1 {
+		t.Errorf("%d segments after the merge, want 1", n)
+	}
+	if n, _ := g.idx.DocCount(); n != 25 {
+		t.Errorf("%d documents after the merge, want 25", n)
 	}
 }

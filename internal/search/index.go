@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 	"github.com/blevesearch/bleve/v2/mapping"
 	index "github.com/blevesearch/bleve_index_api"
 
@@ -343,7 +345,13 @@ func diskSize(dir string) int64 {
 }
 
 // forceMerge merges the generation's segments into one (after bulk loads: fewer segments,
-// fewer dictionaries per query term).
+// fewer dictionaries per query term). Scorch's own single-segment plan merges ten segments
+// per task: a build's 200 segments became 20, which the background merger then made two,
+// writing most postings three times, and with two segments every query term reads two
+// dictionaries and two posting lists (a search took a tenth longer). One task over all of
+// them writes each posting once: a 100,000-article build was ready in 51 s, not 57.
+// Segments not yet on disk are left out of a plan, so it runs until one is left, or a few
+// rounds did not get there.
 func forceMerge(ctx context.Context, g *generation) error {
 	adv, err := g.idx.Advanced()
 	if err != nil {
@@ -353,7 +361,30 @@ func forceMerge(ctx context.Context, g *generation) error {
 	if !ok {
 		return nil
 	}
-	return sc.ForceMerge(ctx, nil)
+	for range 4 {
+		if segments(sc) <= 1 {
+			return nil
+		}
+		if err := sc.ForceMerge(ctx, &mergeAll); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mergeAll is Scorch's single-segment merge plan with one task for all the segments.
+var mergeAll = func() mergeplan.MergePlanOptions {
+	mo := mergeplan.SingleSegmentMergePlanOptions
+	mo.SegmentsPerMergeTask = math.MaxInt32
+	return mo
+}()
+
+// segments is how many segments the index's current snapshot holds.
+func segments(sc *scorch.Scorch) uint64 {
+	st := sc.StatsMap()
+	n, _ := st["num_root_filesegments"].(uint64)
+	m, _ := st["num_root_memorysegments"].(uint64)
+	return n + m
 }
 
 // eventCallbacks names the Scorch event hook that lets a bulk load hold back background
