@@ -349,9 +349,9 @@ func diskSize(dir string) int64 {
 // per task: a build's 200 segments became 20, which the background merger then made two,
 // writing most postings three times, and with two segments every query term reads two
 // dictionaries and two posting lists (a search took a tenth longer). One task over all of
-// them writes each posting once: a 100,000-article build was ready in 51 s, not 57.
-// Segments not yet on disk are left out of a plan, so it runs until one is left, or a few
-// rounds did not get there.
+// them writes each posting once: 10 s for 100,000 articles, where running Scorch's plan
+// until one segment was left took about 15. Segments not yet on disk are left out of a
+// plan, so it runs until one is left, or a few rounds did not get there.
 func forceMerge(ctx context.Context, g *generation) error {
 	adv, err := g.idx.Advanced()
 	if err != nil {
