@@ -54,8 +54,7 @@ func TestBuildInBatches(t *testing.T) {
 		t.Error("background merges are still held back after the build")
 	}
 	// Seven batches, merged into one segment before the build returns.
-	st := scorchOf(t, g).StatsMap()
-	if n := st["num_root_filesegments"].(uint64) + st["num_root_memorysegments"].(uint64); n != 1 {
+	if n := segments(scorchOf(t, g)); n != 1 {
 		t.Errorf("the build left %d segments, want 1", n)
 	}
 }
