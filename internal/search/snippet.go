@@ -8,17 +8,25 @@ import (
 	"unicode/utf8"
 )
 
-// blockTags end a word wherever they open or close, so that "<td>a</td><td>b</td>" reads
-// as "a b", not "ab".
-var blockTags = map[string]bool{
-	"p": true, "div": true, "br": true, "li": true, "ul": true, "ol": true, "td": true, "th": true, "tr": true,
-	"table": true, "h1": true, "h2": true, "h3": true, "h4": true, "h5": true, "h6": true, "pre": true,
-	"blockquote": true, "hr": true, "dt": true, "dd": true, "section": true, "aside": true, "figcaption": true,
+// isBlockTag reports whether a tag (lower case) ends a word wherever it opens or closes, so
+// that "<td>a</td><td>b</td>" reads as "a b", not "ab".
+func isBlockTag(tag string) bool {
+	switch tag {
+	case "p", "div", "br", "li", "ul", "ol", "td", "th", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6",
+		"pre", "blockquote", "hr", "dt", "dd", "section", "aside", "figcaption":
+		return true
+	}
+	return false
 }
+
+// htmlSpace marks the bytes htmlText turns into a single space.
+var htmlSpace = [256]bool{' ': true, '\n': true, '\t': true, '\r': true}
 
 // htmlText turns the stored, sanitised article HTML into the plain text a reader sees, with
 // single spaces. The HTML was sanitised on save, so there are no scripts or comments to skip;
-// this is a fast scan rather than a parse.
+// this is a fast scan rather than a parse. Text is copied a run of words at a time (words
+// with single spaces between them), not a word at a time: it runs for every hit a search
+// page shows.
 func htmlText(s string) string {
 	var b strings.Builder
 	b.Grow(len(s)) // the text is most of the HTML: one allocation, no regrowth
@@ -42,14 +50,14 @@ func htmlText(s string) string {
 			if j := strings.IndexAny(tag, " \t\n/"); j >= 0 {
 				tag = tag[:j]
 			}
-			if blockTags[strings.ToLower(tag)] && !space {
+			if !space && isBlockTag(strings.ToLower(tag)) {
 				b.WriteByte(' ')
 				space = true
 			}
 			i += end + 1
 			continue
 		}
-		if c == ' ' || c == '\n' || c == '\t' || c == '\r' {
+		if htmlSpace[c] {
 			if !space {
 				b.WriteByte(' ')
 				space = true
@@ -57,8 +65,13 @@ func htmlText(s string) string {
 			i++
 			continue
 		}
-		j := i
-		for j < len(s) && s[j] != '<' && s[j] != ' ' && s[j] != '\n' && s[j] != '\t' && s[j] != '\r' {
+		// A run of words up to a tag or to whitespace that is not one plain space between
+		// two words.
+		j := i + 1
+		for j < len(s) && s[j] != '<' {
+			if htmlSpace[s[j]] && (s[j] != ' ' || j+1 == len(s) || htmlSpace[s[j+1]] || s[j+1] == '<') {
+				break
+			}
 			j++
 		}
 		b.WriteString(s[i:j])

@@ -5,9 +5,15 @@ import "testing"
 func TestHTMLText(t *testing.T) {
 	for in, want := range map[string]string{
 		`<h2 id="a">Before you start <a class="anchor" href="#a" aria-label="Link to section: Before you start">#</a></h2><p>Have a card.</p>`: "Before you start Have a card.",
-		`<table><tr><td>MX</td><td>mail</td></tr></table>`: "MX mail",
-		`<p>5 &lt; 6 &amp; <b>bold</b></p>`:                "5 < 6 & bold",
-		`<p>one<br>two</p>`:                                "one two",
+		`<table><tr><td>MX</td><td>mail</td></tr></table>`:          "MX mail",
+		`<p>5 &lt; 6 &amp; <b>bold</b></p>`:                         "5 < 6 & bold",
+		`<p>one<br>two</p>`:                                         "one two",
+		"<p>  two  spaces,\ta tab\r\nand lines\n</p>\n\n<p> x </p>": "two spaces, a tab and lines x",
+		"<p>a <em>b</em> c<span>d</span> e</p>":                     "a b cd e",
+		"<UL><LI>Upper</LI><LI>case</LI></UL>":                      "Upper case",
+		"<p>end with space </p>":                                    "end with space",
+		"plain text  without tags":                                  "plain text without tags",
+		"<p>unclosed <b":                                            "unclosed",
 	} {
 		if got := htmlText(in); got != want {
 			t.Errorf("htmlText(%q) = %q, want %q", in, got, want)
