@@ -178,7 +178,7 @@ func tuneGC() {
 
 // serveMemoryLimit is serve's soft memory limit. A small portal never reaches it (its heap
 // is tens of MiB, and GOGC=400 collects at five times that). A large one does: at 100,000
-// articles the live heap is about 130 MiB, and under a 256 MiB limit the collector ran
-// after every 120 MiB allocated, about 10 % fewer searches a second than under this limit
+// articles the live heap is 90–130 MiB, and under a 256 MiB limit the collector ran after
+// every 130–160 MiB allocated: about 10 % fewer searches a second than under this limit
 // (docs/performance.md).
 const serveMemoryLimit = 512 << 20
