@@ -66,11 +66,7 @@ func (db *DB) CopyTo(ctx context.Context, dst *DB) (*CopyReport, error) {
 	}
 	// One snapshot of the source: on SQLite a read transaction (WAL keeps it while a server
 	// writes), on PostgreSQL a repeatable-read one.
-	iso := sql.LevelDefault
-	if db.dialect.name == "postgres" {
-		iso = sql.LevelRepeatableRead
-	}
-	src, err := db.read.BeginTx(ctx, &sql.TxOptions{Isolation: iso, ReadOnly: true})
+	src, err := db.read.BeginTx(ctx, &sql.TxOptions{Isolation: db.dialect.snapshot, ReadOnly: true})
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -121,7 +117,7 @@ func (db *DB) CopyTo(ctx context.Context, dst *DB) (*CopyReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	if dst.dialect.name == "postgres" {
+	if dst.dialect.analyze != "" {
 		// Fresh statistics for the planner at once; autovacuum would get there eventually.
 		quoted := make([]string, len(copyTables))
 		for i, t := range copyTables {
@@ -308,10 +304,8 @@ func (w *batchWriter) insert(n int) string {
 	row := make([]string, len(w.t.cols))
 	for i, c := range w.t.cols {
 		row[i] = "?"
-		if c.kind == kindBool && w.db.dialect.name == "postgres" {
-			// The connection sends Go bools as 0/1 (flags are integers in this schema); a
-			// true boolean column takes them through a cast.
-			row[i] = "CAST(CAST(? AS INTEGER) AS BOOLEAN)"
+		if c.kind == kindBool {
+			row[i] = w.db.dialect.boolParam
 		}
 	}
 	tuple := "(" + strings.Join(row, ", ") + ")"
@@ -377,7 +371,7 @@ func boolInt(b bool) int64 {
 // resetSequences moves every PostgreSQL identity sequence past the largest copied value, so
 // the next row inserted without an ID gets a new one.
 func (db *DB) resetSequences(ctx context.Context, tx *sql.Tx, tables map[string]*tableInfo) error {
-	if db.dialect.name != "postgres" {
+	if !db.dialect.sequences {
 		return nil // SQLite takes the next rowid from the table itself (and AUTOINCREMENT's counter follows inserts)
 	}
 	for _, name := range copyTables {

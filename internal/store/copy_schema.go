@@ -71,7 +71,7 @@ func (db *DB) copySchema(ctx context.Context, q querier) (map[string]*tableInfo,
 		if !slices.Contains(live, name) {
 			return nil, helpportal.Errorf(helpportal.EINVALID, "%s has no table %s: its schema is older than this helpportal; run `helpportal migrate` on it first.", db.location, name)
 		}
-		if tables[name], err = db.tableInfo(ctx, q, name); err != nil {
+		if tables[name], err = db.dialect.tableInfo(ctx, q, name); err != nil {
 			return nil, fmt.Errorf("%s: describe table %s: %w", db.location, name, err)
 		}
 	}
@@ -84,20 +84,9 @@ func unknownTable(db *DB, name string) error {
 
 // liveTables lists the tables of the store's schema, sorted.
 func (db *DB) liveTables(ctx context.Context, q querier) ([]string, error) {
-	query := `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\'`
-	if db.dialect.name == "postgres" {
-		query = `SELECT tablename FROM pg_tables WHERE schemaname = current_schema()`
-	}
-	names, err := queryStrings(ctx, q, query)
+	names, err := queryStrings(ctx, q, db.dialect.listTables)
 	slices.Sort(names)
 	return names, err
-}
-
-func (db *DB) tableInfo(ctx context.Context, q querier, name string) (*tableInfo, error) {
-	if db.dialect.name == "postgres" {
-		return pgTableInfo(ctx, q, name)
-	}
-	return sqliteTableInfo(ctx, q, name)
 }
 
 func sqliteTableInfo(ctx context.Context, q querier, name string) (*tableInfo, error) {

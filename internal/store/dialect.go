@@ -1,6 +1,10 @@
 package store
 
-import "strings"
+import (
+	"context"
+	"database/sql"
+	"strings"
+)
 
 // dialect is everything that differs between SQLite and PostgreSQL. Queries are written once
 // in portable SQL with ? placeholders (rebound for PostgreSQL by the connection wrapper in
@@ -23,12 +27,32 @@ type dialect struct {
 	// lockSQL takes a lock on a number until the transaction ends (see (*DB).lockName);
 	// empty on SQLite, whose write transactions already run one at a time.
 	lockSQL string
+
+	// What `helpportal copy` needs (copy.go, copy_schema.go):
+	// snapshot is the isolation of a read-only transaction that sees one state of the store:
+	// SQLite's read transaction already does (WAL keeps it while a server writes).
+	snapshot sql.IsolationLevel
+	// listTables lists the tables of the store's own schema.
+	listTables string
+	// boolParam is the placeholder for a value of a true boolean column: the PostgreSQL
+	// connection sends Go bools as 0/1 (flags are integers in this schema), so a boolean
+	// column takes them through a cast.
+	boolParam string
+	// sequences: identity columns draw from sequences that a copy must move past the copied
+	// values (SQLite takes the next rowid from the table itself).
+	sequences bool
+	// tableInfo reads a table's columns, keys and references.
+	tableInfo func(ctx context.Context, q querier, name string) (*tableInfo, error)
 }
 
 var (
 	sqliteDialect = &dialect{
-		name:     "sqlite",
-		hasTable: "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
+		name:       "sqlite",
+		hasTable:   "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
+		snapshot:   sql.LevelDefault,
+		listTables: `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\'`,
+		boolParam:  "?",
+		tableInfo:  sqliteTableInfo,
 	}
 	postgresDialect = &dialect{
 		name:       "postgres",
@@ -37,6 +61,11 @@ var (
 		hasTable:   "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = ?",
 		lockSQL:    "SELECT pg_advisory_xact_lock(?)",
 		analyze:    "ANALYZE articles, article_tags, categories",
+		snapshot:   sql.LevelRepeatableRead,
+		listTables: `SELECT tablename FROM pg_tables WHERE schemaname = current_schema()`,
+		boolParam:  "CAST(CAST(? AS INTEGER) AS BOOLEAN)",
+		sequences:  true,
+		tableInfo:  pgTableInfo,
 	}
 )
 
