@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"net/netip"
 	"strings"
 	"time"
 )
@@ -75,17 +74,13 @@ func requestID(ctx context.Context) string {
 	return ""
 }
 
-// accessLog is the outermost stage: it sees the peer as it connected (before realIP), so it
-// alone can tell whether an inbound X-Request-ID comes from a trusted proxy. The request
-// metrics are counted here too, with the final status (a panic's 500 included).
+// accessLog is the outermost stage. It gives the request an ID and logs the peer's address;
+// behind a trusted proxy, realIP replaces both with what the proxy says. The request metrics
+// are counted here too, with the final status (a panic's 500 included).
 func (s *Server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		l := &reqLog{ResponseWriter: w, ip: clientIP(r)}
-		l.id = s.inboundRequestID(r)
-		if l.id == "" {
-			l.id = newRequestID()
-		}
+		l := &reqLog{ResponseWriter: w, ip: clientIP(r), id: newRequestID()}
 		l.idHdr[0] = l.id
 		next.ServeHTTP(l, r.WithContext(context.WithValue(r.Context(), reqLogKey{}, l)))
 		if l.code == 0 { // the handler wrote nothing: net/http sends 200
@@ -151,26 +146,15 @@ func (l *reqLog) noteRoute(r *http.Request) {
 	}
 }
 
-// noteClient records the client's address as realIP found it. recoverer, the first stage
-// after realIP, calls it, so requests refused early (bad input, cross-site) have it too.
-func noteClient(r *http.Request) {
-	if l := reqLogOf(r.Context()); l != nil {
-		l.ip = clientIP(r)
-	}
-}
-
 // maxRequestIDLen bounds an inbound X-Request-ID.
 const maxRequestIDLen = 64
 
-// inboundRequestID is the X-Request-ID a trusted proxy sent, when it is short and made of
-// [A-Za-z0-9._-] only; "" otherwise (the header of any other peer is never believed: a
-// client could make its requests' lines look like someone else's).
-func (s *Server) inboundRequestID(r *http.Request) string {
-	if len(s.trusted) == 0 {
-		return ""
-	}
+// inboundRequestID is the X-Request-ID of r when it is short and made of [A-Za-z0-9._-]
+// only; "" otherwise. Only realIP asks, and only of a trusted proxy: any other peer's header
+// is never believed (a client could make its requests' lines look like someone else's).
+func inboundRequestID(r *http.Request) string {
 	id := r.Header.Get("X-Request-Id")
-	if id == "" || len(id) > maxRequestIDLen || !s.trustedPeer(r) {
+	if id == "" || len(id) > maxRequestIDLen {
 		return ""
 	}
 	for i := 0; i < len(id); i++ {
@@ -180,12 +164,6 @@ func (s *Server) inboundRequestID(r *http.Request) string {
 		}
 	}
 	return id
-}
-
-// trustedPeer reports whether the connection's peer is one of --trusted-proxies.
-func (s *Server) trustedPeer(r *http.Request) bool {
-	a, err := netip.ParseAddr(clientIP(r))
-	return err == nil && s.isTrusted(a)
 }
 
 // newRequestID is 16 hex digits from the runtime's ChaCha8 generator (seeded by the

@@ -88,13 +88,9 @@ func badInput(r *http.Request) string {
 }
 
 // recoverer turns a panic into the generic error page; details go to the log only, with
-// the request's ID. Being the first stage after realIP, it also tells the request log the
-// client's address.
+// the request's ID.
 func (s *Server) recoverer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if len(s.trusted) > 0 {
-			noteClient(r)
-		}
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {

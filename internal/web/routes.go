@@ -71,6 +71,6 @@ func (s *Server) routes() http.Handler {
 		h = s.realIP(h)
 	}
 	h = securityHeaders(h, s.secure())
-	h = s.accessLog(h) // outermost: it must see the peer before realIP
+	h = s.accessLog(h) // outermost: it times and logs everything, refusals included
 	return h
 }

@@ -139,9 +139,11 @@ func event(r *http.Request, userID int64, kind string) helpportal.Event {
 	return helpportal.Event{UserID: userID, Kind: kind, IP: clientIP(r), UserAgent: ua}
 }
 
-// realIP replaces the peer address with the client's when the peer is one of the trusted
-// proxies: the rightmost X-Forwarded-For entry that is not itself a trusted proxy. Entries
-// further left were written by the client and are never believed.
+// realIP is where the portal decides what it believes of a peer that is one of the trusted
+// proxies. It replaces the peer address with the client's: the rightmost X-Forwarded-For
+// entry that is not itself a trusted proxy (entries further left were written by the client
+// and are never believed). And it tells the request log both that address and the proxy's
+// X-Request-ID, when that is a usable one. Any other peer's headers are left unread.
 func (s *Server) realIP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host, _, err := net.SplitHostPort(r.RemoteAddr)
@@ -149,6 +151,10 @@ func (s *Server) realIP(next http.Handler) http.Handler {
 		if err != nil || perr != nil || !s.isTrusted(peer) {
 			next.ServeHTTP(w, r)
 			return
+		}
+		l := reqLogOf(r.Context())
+		if id := inboundRequestID(r); id != "" && l != nil {
+			l.id, l.idHdr[0] = id, id
 		}
 		hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 		for i := len(hops) - 1; i >= 0; i-- {
@@ -159,6 +165,9 @@ func (s *Server) realIP(next http.Handler) http.Handler {
 			if !s.isTrusted(a) {
 				r2 := *r
 				r2.RemoteAddr = net.JoinHostPort(a.Unmap().String(), "0")
+				if l != nil {
+					l.ip = clientIP(&r2)
+				}
 				next.ServeHTTP(w, &r2)
 				return
 			}
