@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"testing"
@@ -307,5 +308,36 @@ func TestForceMergeToOne(t *testing.T) {
 	}
 	if n, _ := g.idx.DocCount(); n != 25 {
 		t.Errorf("%d documents after the merge, want 25", n)
+	}
+}
+
+// Planning and ranking run at most GOMAXPROCS searches at a time: a search waiting for a
+// slot gives up when its request ends, and runs as soon as one is free.
+func TestRankingSlots(t *testing.T) {
+	db := quokkaStore(t, 3, 10)
+	ctx := context.Background()
+	e, err := Open(ctx, db, Options{Dir: t.TempDir(), Language: "en", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if err := e.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if cap(e.ranking) != runtime.GOMAXPROCS(0) {
+		t.Errorf("%d slots, want GOMAXPROCS (%d)", cap(e.ranking), runtime.GOMAXPROCS(0))
+	}
+	for range cap(e.ranking) {
+		e.ranking <- struct{}{}
+	}
+	req := Request{Query: "quokkas", Viewer: helpportal.Anonymous, NoCache: true}
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, err := e.Search(short, req); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("every slot taken: %v, want the request's deadline", err)
+	}
+	<-e.ranking
+	if res, err := e.Search(ctx, req); err != nil || res.Total != 3 {
+		t.Errorf("a slot free: %v, %v; want 3 results", res, err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"html/template"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -75,6 +76,8 @@ type Engine struct {
 	stats *recorder
 	cache *resultCache // nil when off
 	now   func() time.Time
+	// ranking holds a slot for each search planning and ranking (see planAndRank).
+	ranking chan struct{}
 }
 
 // Open opens the index under opt.Dir (or notes that it must be built) without reading the
@@ -87,7 +90,8 @@ func Open(ctx context.Context, src Source, opt Options) (*Engine, error) {
 		opt.PollInterval = 500 * time.Millisecond
 	}
 	e := &Engine{src: src, opt: opt, log: opt.Logger, analyzer: AnalyzerFor(opt.Language), cat: newCatalog(),
-		stats: newRecorder(), now: time.Now}
+		ranking: make(chan struct{}, runtime.GOMAXPROCS(0)),
+		stats:   newRecorder(), now: time.Now}
 	e.an = newAnalyzer(newMapping(e.analyzer), e.analyzer)
 	switch {
 	case opt.CacheSize == 0:
