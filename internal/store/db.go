@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -58,6 +59,9 @@ func OpenURL(ctx context.Context, databaseURL, sqlitePath string) (*DB, error) {
 	return nil, fmt.Errorf("the database URL must start with postgres://")
 }
 
+// mmapSize is how much of a SQLite store is read through a memory map.
+const mmapSize = 1 << 30
+
 // Open opens (creating if needed) the SQLite database at path and applies pending
 // migrations.
 func Open(ctx context.Context, path string) (*DB, error) {
@@ -66,10 +70,15 @@ func Open(ctx context.Context, path string) (*DB, error) {
 			return nil, fmt.Errorf("create data folder: %w", err)
 		}
 	}
+	// The first GiB of the file is read through a memory map: a search page reads ten
+	// articles it has probably not read lately, and with pread every page was a system call
+	// and a copy. Over HTTP, with 21,000 distinct typo'd queries on a 100,000-article store,
+	// that was 15 % of the CPU; mapped, 18 % more searches a second, and p99 120–140 ms
+	// instead of 540–690 (docs/performance.md).
 	dsn := func(txlock string) string {
 		return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
 			"&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32000)" +
-			"&_txlock=" + txlock
+			"&_pragma=mmap_size(" + strconv.Itoa(mmapSize) + ")&_txlock=" + txlock
 	}
 	write, err := sql.Open("sqlite", dsn("immediate"))
 	if err != nil {
