@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"helpportal/internal/config"
 	"helpportal/internal/search"
 )
 
@@ -27,7 +28,7 @@ func cmdReindex(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	defer db.Close()
 	// The collector as serve sets it: at the default GOGC=100 a build collected twice as often
 	// and took 52 s for 100,000 articles instead of 42–48 s.
-	tuneGC()
+	config.TuneGC()
 	start := time.Now()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if err := search.Rebuild(ctx, db, indexDir(cfg), language, log); err != nil {

@@ -8,9 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"runtime"
-	"runtime/debug"
 	"time"
 
 	"helpportal"
@@ -36,7 +34,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	tuneGC()
+	config.TuneGC()
 	start := time.Now()
 	db, err := openStore(ctx, &cfg)
 	if err != nil {
@@ -163,22 +161,3 @@ func firstStart(ctx context.Context, db *store.DB, cfg *config.Config, stdout io
 	}
 	return db.SetMeta(ctx, "initialized_at", time.Now().UTC().Format(time.RFC3339))
 }
-
-// tuneGC trades memory for throughput: a page view allocates little but often, and the
-// default GOGC=100 spends a tenth of the CPU collecting at full load. A memory limit keeps
-// the larger heap bounded. Either is left alone when set in the environment.
-func tuneGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(serveMemoryLimit)
-	}
-}
-
-// serveMemoryLimit is serve's soft memory limit. A small portal never reaches it (its heap
-// is tens of MiB, and GOGC=400 collects at five times that). A large one does: at 100,000
-// articles the live heap is 90–130 MiB, and under a 256 MiB limit the collector ran after
-// every 130–160 MiB allocated: about 10 % fewer searches a second than under this limit
-// (docs/performance.md).
-const serveMemoryLimit = 512 << 20

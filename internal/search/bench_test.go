@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -23,6 +22,7 @@ import (
 	"time"
 
 	"helpportal"
+	"helpportal/internal/config"
 	"helpportal/internal/mdfolder"
 	"helpportal/internal/search"
 	"helpportal/internal/store"
@@ -49,14 +49,7 @@ func benchSetup(b *testing.B) *benchEnv {
 		b.Skip("set HPSEARCH_CORPUS (an hpgen folder) and HPSEARCH_WORK to run the search benchmarks")
 	}
 	benchOnce.Do(func() {
-		// The collector runs as serve sets it (cmd/helpportal tuneGC, serveMemoryLimit) unless
-		// told otherwise.
-		if os.Getenv("GOGC") == "" {
-			debug.SetGCPercent(400)
-		}
-		if os.Getenv("GOMEMLIMIT") == "" {
-			debug.SetMemoryLimit(512 << 20)
-		}
+		config.TuneGC() // the collector as serve runs it, unless GOGC or GOMEMLIMIT say otherwise
 		bench, benchErr = newBenchEnv(corpus, work)
 	})
 	if benchErr != nil {

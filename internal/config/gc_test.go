@@ -1,11 +1,11 @@
-package main
+package config
 
 import (
 	"runtime/debug"
 	"testing"
 )
 
-// serve sets GOGC=400 and its soft memory limit unless the environment sets them; an
+// TuneGC sets GOGC=400 and the soft memory limit unless the environment sets them; an
 // operator's GOGC or GOMEMLIMIT is left alone.
 func TestTuneGC(t *testing.T) {
 	gc, limit := debug.SetGCPercent(100), debug.SetMemoryLimit(-1)
@@ -18,8 +18,8 @@ func TestTuneGC(t *testing.T) {
 		wantGC               int
 		wantLimit            int64
 	}{
-		{"defaults", "", "", 400, serveMemoryLimit},
-		{"operator's GOGC", "150", "", 150, serveMemoryLimit},
+		{"defaults", "", "", 400, MemoryLimit},
+		{"operator's GOGC", "150", "", 150, MemoryLimit},
 		{"operator's GOMEMLIMIT", "", "1GiB", 400, 1 << 30},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -31,7 +31,7 @@ func TestTuneGC(t *testing.T) {
 			if tc.gogc == "150" {
 				debug.SetGCPercent(150)
 			}
-			tuneGC()
+			TuneGC()
 			if got := debug.SetGCPercent(-1); got != tc.wantGC {
 				t.Errorf("GOGC = %d, want %d", got, tc.wantGC)
 			}
