@@ -71,7 +71,7 @@ func (db *DB) copySchema(ctx context.Context, q querier) (map[string]*tableInfo,
 		if !slices.Contains(live, name) {
 			return nil, helpportal.Errorf(helpportal.EINVALID, "%s has no table %s: its schema is older than this helpportal; run `helpportal migrate` on it first.", db.location, name)
 		}
-		if tables[name], err = db.dialect.tableInfo(ctx, q, name); err != nil {
+		if tables[name], err = db.dialect.readTable(ctx, q, name); err != nil {
 			return nil, fmt.Errorf("%s: describe table %s: %w", db.location, name, err)
 		}
 	}

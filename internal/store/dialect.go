@@ -41,8 +41,8 @@ type dialect struct {
 	// sequences: identity columns draw from sequences that a copy must move past the copied
 	// values (SQLite takes the next rowid from the table itself).
 	sequences bool
-	// tableInfo reads a table's columns, keys and references.
-	tableInfo func(ctx context.Context, q querier, name string) (*tableInfo, error)
+	// readTable reads a table's columns, keys and references.
+	readTable func(ctx context.Context, q querier, name string) (*tableInfo, error)
 }
 
 var (
@@ -52,7 +52,7 @@ var (
 		snapshot:   sql.LevelDefault,
 		listTables: `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\'`,
 		boolParam:  "?",
-		tableInfo:  sqliteTableInfo,
+		readTable:  sqliteTableInfo,
 	}
 	postgresDialect = &dialect{
 		name:       "postgres",
@@ -65,7 +65,7 @@ var (
 		listTables: `SELECT tablename FROM pg_tables WHERE schemaname = current_schema()`,
 		boolParam:  "CAST(CAST(? AS INTEGER) AS BOOLEAN)",
 		sequences:  true,
-		tableInfo:  pgTableInfo,
+		readTable:  pgTableInfo,
 	}
 )
 
